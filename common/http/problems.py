@@ -1,0 +1,147 @@
+"""RFC 9457 problem+json: the one error format, mapped once for every service."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from common.errors import FieldError, TicketingError
+from common.logging import request_id_var
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+_DETAILS = {
+    400: "Invalid request.",
+    401: "Not signed in.",
+    403: "You may not do this.",
+    404: "Nothing is at this address.",
+    405: "This method is not allowed at this address.",
+    413: "The request body is too large.",
+    415: "Send the body as application/json.",
+    422: "Invalid request.",
+    429: "Too many requests; try again later.",
+    500: "Something went wrong on our side.",
+}
+
+
+class FieldErrorSchema(ma.Schema):
+    """One invalid field."""
+
+    message = ma.fields.String(required=True)
+    field = ma.fields.String(allow_none=True, required=True)
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem with the list of invalid fields."""
+
+    type = ma.fields.String(required=True, metadata={"example": "about:blank"})
+    title = ma.fields.String(required=True, metadata={"example": "Bad Request"})
+    status = ma.fields.Integer(required=True, metadata={"example": 400})
+    detail = ma.fields.String(required=True, metadata={"example": "Invalid request"})
+    errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema), required=True)
+    requestId = ma.fields.String(allow_none=True)
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    errors: Iterable[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> Response:
+    """Build a problem+json response."""
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or _DETAILS.get(status, HTTPStatus(status).description),
+        "errors": [error.as_dict() for error in errors],
+        "requestId": request_id_var.get(),
+    }
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(messages: Any, prefix: str = "") -> list[FieldError]:
+    """Flatten marshmallow/webargs messages ({"json": {"email": ["..."]}}) into FieldErrors."""
+    found: list[FieldError] = []
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            key = str(key)
+            if not prefix and key in {"json", "query", "path", "headers", "cookies", "form", "files"}:
+                found.extend(field_errors(value, ""))
+                continue
+            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else key)
+            found.extend(field_errors(value, name))
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            found.extend(field_errors(item, prefix))
+    else:
+        found.append(FieldError(str(messages), prefix or None))
+    return found
+
+
+def _http_exception_problem(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = field_errors(data.get("messages", {}))
+    detail = data.get("message")
+    if status == 400 and not detail and error.description and "JSON" in error.description:
+        detail = "The body is not valid JSON."
+    response = problem(status, detail, errors, data.get("headers"))
+    if status == 405 and error.get_response().headers.get("Allow"):
+        response.headers["Allow"] = error.get_response().headers["Allow"]
+    return response
+
+
+class ProblemApi(Api):
+    """flask-smorest Api that speaks problem+json for every error and documents it."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        app = self._app
+        app.register_error_handler(HTTPException, self.handle_http_exception)
+        app.register_error_handler(TicketingError, handle_ticketing_error)
+        app.register_error_handler(Exception, handle_unexpected_error)
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return _http_exception_problem(error)
+
+    def _register_responses(self) -> None:
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": "Problem"}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {"description": "An error (problem+json)",
+             "content": {PROBLEM_JSON: {"schema": "Problem"}}},
+            lazy=True,
+        )
+
+
+def handle_ticketing_error(error: TicketingError) -> Response:
+    """Map a domain or kernel error to its problem."""
+    if error.status >= 500:
+        log.error("request failed: %s", error.detail, extra={"path": request.path})
+    return problem(error.status, error.detail, error.errors, error.headers, error.title)
+
+
+def handle_unexpected_error(error: Exception) -> Response:
+    """Log the stack trace with the request id; answer 500 without it."""
+    log.exception("unhandled error", extra={"path": request.path, "method": request.method})
+    return problem(500)
