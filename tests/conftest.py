@@ -1,0 +1,144 @@
+"""Fixtures shared by every test: real PostgreSQL databases, Redis, NATS and signing keys.
+
+Each service gets its own test database per xdist worker (ticketing_test_<service>[_gwN]),
+created fresh and migrated with the service's Alembic history once per session, and emptied
+between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jwt
+import pytest
+import redis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from common.config import normalise_database_url
+from common.db.migrate import upgrade
+
+SERVER_URL = normalise_database_url(
+    os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+)
+REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def worker_suffix() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"_{worker}" if worker else ""
+
+
+def worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:] or 0) if worker.startswith("gw") else 0
+
+
+@pytest.fixture(scope="session")
+def rsa_keys() -> dict[str, str]:
+    """A fresh RS256 key pair for this test session (PEM text)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return {"private": private, "public": public}
+
+
+@pytest.fixture(scope="session")
+def migrated_database() -> Callable[[str], str]:
+    """Create and migrate a service's test database once per session; returns its URL."""
+    created: dict[str, str] = {}
+
+    def database(service: str) -> str:
+        if service not in created:
+            name = f"ticketing_test_{service}{worker_suffix()}"
+            admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+            url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+            upgrade(service, url)
+            created[service] = url
+        return created[service]
+
+    return database
+
+
+def truncate_all(url: str) -> None:
+    """Empty every table of a database except Alembic's bookkeeping."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.scalars(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"
+        )).all()
+        if tables:
+            connection.execute(text(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            ))
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database of this worker's own, empty at the start of each test."""
+    url = f"{REDIS_BASE}/{1 + worker_index() % 15}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    yield url
+
+
+@pytest.fixture
+def service_env(
+    migrated_database: Callable[[str], str], rsa_keys: dict[str, str], redis_url: str
+) -> Callable[..., dict[str, str]]:
+    """The environment a service reads, pointed at its clean test database."""
+
+    def env(service: str, *, signer: bool = False, **overrides: str) -> dict[str, str]:
+        url = migrated_database(service)
+        truncate_all(url)
+        values = {
+            "APP_ENV": "test",
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "NATS_URL": NATS_URL,
+            "JWT_ALGORITHM": "RS256",
+            "JWT_PUBLIC_KEY": rsa_keys["public"],
+            "JWT_COOKIE_SECURE": "false",
+            "ARGON2_MEMORY_KIB": "8192",
+            "ARGON2_TIME_COST": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+        if signer:
+            values["JWT_PRIVATE_KEY"] = rsa_keys["private"]
+        values.update(overrides)
+        return values
+
+    return env
+
+
+@pytest.fixture
+def issue_token(rsa_keys: dict[str, str]) -> Callable[..., str]:
+    """Sign an access token the way the auth service does, for tests of other services."""
+
+    def issue(user_id: uuid.UUID | str | None = None, email: str = "user@example.com",
+              *, expires_in: int = 900, token_type: str = "access", **claims: Any) -> str:
+        now = int(time.time())
+        payload = {
+            "sub": str(user_id or uuid.uuid4()), "email": email, "type": token_type,
+            "fresh": False, "jti": str(uuid.uuid4()), "iat": now, "nbf": now,
+            "exp": now + expires_in, "iss": "ticketing", "fam": str(uuid.uuid4()),
+            "csrf": str(uuid.uuid4()), **claims,
+        }
+        return jwt.encode(payload, rsa_keys["private"], algorithm="RS256")
+
+    return issue
