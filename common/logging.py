@@ -42,13 +42,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is at the time of the record."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send every log record of the process to stdout as JSON (idempotent)."""
     root = logging.getLogger()
-    handler = next((h for h in root.handlers if getattr(h, "_ticketing", False)), None)
+    handler = next((h for h in root.handlers if isinstance(h, StdoutHandler)), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stdout)
-        handler._ticketing = True  # type: ignore[attr-defined]
+        handler = StdoutHandler()
         root.addHandler(handler)
     handler.setFormatter(JsonFormatter(service))
     root.setLevel(level)

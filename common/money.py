@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_UNNECESSARY, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 MAX_CENTS = 100_000_000  # 1,000,000.00
 DEFAULT_CURRENCY = "usd"
@@ -42,10 +42,11 @@ def parse_price(value: object) -> int:
         raise InvalidAmount("Price must be a number or a decimal string.") from exc
     if not amount.is_finite():
         raise InvalidAmount("Price must be a finite number.")
-    try:
-        cents = int((amount * 100).quantize(Decimal(1), rounding=ROUND_UNNECESSARY))
-    except InvalidOperation as exc:
-        raise InvalidAmount("Price has at most two decimal places.") from exc
+    if amount > MAX_CENTS:
+        raise InvalidAmount("Price must be at most 1000000.00.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InvalidAmount("Price has at most two decimal places.")
+    cents = int(amount * 100)
     if cents <= 0:
         raise InvalidAmount("Price must be greater than 0.")
     if cents > MAX_CENTS:

@@ -1,0 +1,1 @@
+"""Integration events: the envelope, the catalogue (the contract) and version ordering."""
