@@ -1,0 +1,132 @@
+"""Every integration event type and the schema of its data: the contract between services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from common.events.fields import StrictBoolean, StrictInteger, UtcTime
+
+TICKET_CREATED = "tickets.created"
+TICKET_UPDATED = "tickets.updated"
+ORDER_CREATED = "orders.created"
+ORDER_UPDATED = "orders.updated"
+ORDER_CANCELLED = "orders.cancelled"
+ORDER_COMPLETED = "orders.completed"
+EXPIRATION_COMPLETED = "expiration.completed"
+PAYMENT_CREATED = "payments.created"
+PAYMENT_REFUNDED = "payments.refunded"
+
+ORDER_STATUSES = ("created", "awaiting_payment", "complete", "cancelled")
+MAX_CENTS = 100_000_000
+
+
+class EventContractError(ValueError):
+    """Event data (or its type) does not match the catalogue; `messages` says where."""
+
+    def __init__(self, message: str, messages: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message if not messages else f"{message}: {dict(messages)}")
+        self.messages = dict(messages or {})
+
+
+def _cents() -> StrictInteger:
+    return StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_CENTS))
+
+
+def _currency() -> ma.fields.String:
+    return ma.fields.String(required=True, validate=validate.Regexp(r"^[a-z]{3}$"))
+
+
+def _version() -> StrictInteger:
+    return StrictInteger(required=True, validate=validate.Range(min=0))
+
+
+class TicketSchema(ma.Schema):
+    """tickets.created / tickets.updated: the full ticket snapshot at `version`."""
+
+    id = ma.fields.UUID(required=True)
+    version = _version()
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    priceCents = _cents()
+    currency = _currency()
+    sellerId = ma.fields.UUID(required=True)
+    orderId = ma.fields.UUID(allow_none=True, load_default=None)
+    sold = StrictBoolean(required=True)
+
+
+class OrderSchema(ma.Schema):
+    """orders.*: the full order snapshot at `version`; every version bump emits one."""
+
+    id = ma.fields.UUID(required=True)
+    version = _version()
+    status = ma.fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    ticketId = ma.fields.UUID(required=True)
+    userId = ma.fields.UUID(required=True)
+    expiresAt = UtcTime(required=True)
+    priceCents = _cents()
+    currency = _currency()
+    reason = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
+
+
+def _order_in(*statuses: str) -> type[OrderSchema]:
+    class _Order(OrderSchema):
+        status = ma.fields.String(required=True, validate=validate.OneOf(statuses))
+
+    _Order.__name__ = f"Order{''.join(s.title().replace('_', '') for s in statuses)}Schema"
+    _Order.__doc__ = f"An order snapshot whose status is {' or '.join(statuses)}."
+    return _Order
+
+
+class ExpirationCompletedSchema(ma.Schema):
+    """expiration.completed: the order's lifetime is over."""
+
+    orderId = ma.fields.UUID(required=True)
+
+
+class PaymentCreatedSchema(ma.Schema):
+    """payments.created: a charge for the order succeeded."""
+
+    id = ma.fields.UUID(required=True)
+    orderId = ma.fields.UUID(required=True)
+    stripeId = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
+    amountCents = _cents()
+    currency = _currency()
+
+
+class PaymentRefundedSchema(PaymentCreatedSchema):
+    """payments.refunded: a charge was given back (compensation), and why."""
+
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+SCHEMAS: Mapping[str, type[ma.Schema]] = {
+    TICKET_CREATED: TicketSchema,
+    TICKET_UPDATED: TicketSchema,
+    ORDER_CREATED: _order_in("created"),
+    ORDER_UPDATED: OrderSchema,
+    ORDER_CANCELLED: _order_in("cancelled"),
+    ORDER_COMPLETED: _order_in("complete"),
+    EXPIRATION_COMPLETED: ExpirationCompletedSchema,
+    PAYMENT_CREATED: PaymentCreatedSchema,
+    PAYMENT_REFUNDED: PaymentRefundedSchema,
+}
+EVENT_TYPES: frozenset[str] = frozenset(SCHEMAS)
+
+
+def validate_data(event_type: str, data: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
+    """Check `data` against its type's schema and return its JSON form (ids as strings, times Z)."""
+    # Producers are strict; consumers ignore unknown fields so a producer may add one first.
+    schema_class = SCHEMAS.get(event_type)
+    if schema_class is None:
+        raise EventContractError(f"unknown event type {event_type!r}")
+    schema = schema_class(unknown=ma.RAISE if strict else ma.EXCLUDE)
+    try:
+        loaded = schema.load(dict(data))
+    except ma.ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise EventContractError(f"invalid {event_type} data", messages) from exc
+    dumped: dict[str, Any] = schema.dump(loaded)
+    return dumped

@@ -1,0 +1,25 @@
+"""Writing an event into the outbox, inside the use case's own transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from common.events.envelope import Envelope
+from common.outbox.tables import NOTIFY_CHANNEL, OutboxTables
+
+
+def record(session: Session, tables: OutboxTables, event: Envelope, aggregate_id: uuid.UUID) -> None:
+    """Queue `event` for publishing: it exists if and only if the caller's transaction commits."""
+    session.execute(
+        sa.insert(tables.outbox).values(
+            event_id=event.id,
+            event_type=event.type,
+            aggregate_id=aggregate_id,
+            payload=event.to_json().decode(),
+        )
+    )
+    # NOTIFY is transactional: the relay is woken at commit, never for a rolled-back change.
+    session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
