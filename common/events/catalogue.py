@@ -116,7 +116,9 @@ SCHEMAS: Mapping[str, type[ma.Schema]] = {
 EVENT_TYPES: frozenset[str] = frozenset(SCHEMAS)
 
 
-def validate_data(event_type: str, data: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
+def validate_data(
+    event_type: str, data: Mapping[str, Any], *, strict: bool = True
+) -> dict[str, Any]:
     """Check `data` against its type's schema and return its JSON form (ids as strings, times Z)."""
     # Producers are strict; consumers ignore unknown fields so a producer may add one first.
     schema_class = SCHEMAS.get(event_type)

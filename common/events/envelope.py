@@ -66,7 +66,7 @@ class Envelope:
 
 
 def new_event(
-    type: str,  # noqa: A002 - the contract names it `type`, like the envelope field
+    type: str,
     data: Mapping[str, Any],
     *,
     clock: Clock | None = None,

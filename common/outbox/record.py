@@ -11,8 +11,12 @@ from common.events.envelope import Envelope
 from common.outbox.tables import NOTIFY_CHANNEL, OutboxTables
 
 
-def record(session: Session, tables: OutboxTables, event: Envelope, aggregate_id: uuid.UUID) -> None:
+def record(
+    session: Session, tables: OutboxTables, event: Envelope, aggregate_id: uuid.UUID
+) -> None:
     """Queue `event` for publishing: it exists if and only if the caller's transaction commits."""
+    # Call it after writing (and so locking) the aggregate's row: that is what orders the
+    # outbox sequence of one aggregate like its commits.
     session.execute(
         sa.insert(tables.outbox).values(
             event_id=event.id,

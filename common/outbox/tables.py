@@ -33,8 +33,9 @@ def add_outbox_tables(metadata: sa.MetaData) -> OutboxTables:
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("aggregate_id", sa.Uuid, nullable=False, index=True),
         sa.Column("payload", sa.Text, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     )
     sa.Index(
@@ -47,8 +48,9 @@ def add_outbox_tables(metadata: sa.MetaData) -> OutboxTables:
         metadata,
         sa.Column("event_id", sa.Uuid, primary_key=True),
         sa.Column("event_type", sa.String(100), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
     )
     dead_letters = sa.Table(
         DEAD_LETTER_TABLE,
@@ -60,8 +62,9 @@ def add_outbox_tables(metadata: sa.MetaData) -> OutboxTables:
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("error", sa.Text, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("replay_count", sa.Integer, nullable=False, server_default="0"),
     )

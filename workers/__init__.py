@@ -1,0 +1,1 @@
+"""Background processes: the outbox relay, event consumers and asynchronous jobs."""
