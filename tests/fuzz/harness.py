@@ -1,0 +1,30 @@
+"""Drive schemathesis over every operation of a document with Hypothesis."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import Case, GenerationMode
+from schemathesis.schemas import BaseSchema
+
+
+def fuzz_every_operation(schema: BaseSchema, max_examples: int = 60) -> int:
+    """Run the default checks (no 5xx, conformance to the document) on valid and invalid requests."""
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=max_examples, deadline=None, database=None,
+                      suppress_health_check=list(HealthCheck))
+            def call(case: Case) -> None:
+                case.call_and_validate()
+
+            try:
+                call()
+            except Unsatisfiable:
+                if mode is GenerationMode.POSITIVE:
+                    raise  # an operation without inputs has no invalid requests to generate
+    return operations
