@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,17 +36,17 @@ def normalise_database_url(url: str) -> str:
 class Env:
     """Typed access to environment variables, with defaults."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, environ: Mapping[builtins.str, builtins.str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
 
-    def str(self, name: str, default: str) -> str:
+    def str(self, name: builtins.str, default: builtins.str) -> builtins.str:
         return self._environ.get(name, default)
 
-    def optional(self, name: str) -> str | None:
+    def optional(self, name: builtins.str) -> builtins.str | None:
         value = self._environ.get(name)
         return value if value else None
 
-    def int(self, name: str, default: int) -> int:
+    def int(self, name: builtins.str, default: builtins.int) -> builtins.int:
         raw = self._environ.get(name)
         if raw is None or raw == "":
             return default
@@ -54,7 +55,7 @@ class Env:
         except ValueError as exc:
             raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         raw = self._environ.get(name)
         if raw is None:
             return default
@@ -63,7 +64,7 @@ class Env:
         except ConfigurationError as exc:
             raise ConfigurationError(f"{name}: {exc}") from exc
 
-    def secret(self, name: str) -> str | None:
+    def secret(self, name: builtins.str) -> builtins.str | None:
         """A value given inline (NAME) or in a file (NAME_FILE)."""
         inline = self.optional(name)
         if inline:
@@ -121,7 +122,10 @@ class JwtSettings:
         problems = []
         if not self.asymmetric and (self.secret == DEV_JWT_SECRET or len(self.secret or "") < 32):
             problems.append("JWT_SECRET is the development secret or shorter than 32 characters")
-        for name, key in (("JWT_PRIVATE_KEY", self.private_key), ("JWT_PUBLIC_KEY", self.public_key)):
+        for name, key in (
+            ("JWT_PRIVATE_KEY", self.private_key),
+            ("JWT_PUBLIC_KEY", self.public_key),
+        ):
             if key and DEV_KEY_MARKER in key:
                 problems.append(f"{name} is a development key")
         if not self.cookie_secure:
@@ -173,7 +177,9 @@ class ServiceSettings:
     def check(self) -> None:
         """Refuse to run in production with development secrets or insecure cookies."""
         if self.app_env not in {"development", "test", "production"}:
-            raise ConfigurationError(f"APP_ENV must be development, test or production: {self.app_env!r}")
+            raise ConfigurationError(
+                f"APP_ENV must be development, test or production: {self.app_env!r}"
+            )
         if not self.production:
             return
         problems = self.jwt.production_problems()

@@ -45,10 +45,14 @@ def worker_index() -> int:
 def rsa_keys() -> dict[str, str]:
     """A fresh RS256 key pair for this test session (PEM text)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return {"private": private, "public": public}
 
 
@@ -76,14 +80,18 @@ def truncate_all(url: str) -> None:
     """Empty every table of a database except Alembic's bookkeeping."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        tables = connection.scalars(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version'"
-        )).all()
+        tables = connection.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).all()
         if tables:
-            connection.execute(text(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            ))
+            connection.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
     engine.dispose()
 
 
@@ -130,14 +138,28 @@ def service_env(
 def issue_token(rsa_keys: dict[str, str]) -> Callable[..., str]:
     """Sign an access token the way the auth service does, for tests of other services."""
 
-    def issue(user_id: uuid.UUID | str | None = None, email: str = "user@example.com",
-              *, expires_in: int = 900, token_type: str = "access", **claims: Any) -> str:
+    def issue(
+        user_id: uuid.UUID | str | None = None,
+        email: str = "user@example.com",
+        *,
+        expires_in: int = 900,
+        token_type: str = "access",  # noqa: S107 (a JWT type, not a password)
+        **claims: Any,
+    ) -> str:
         now = int(time.time())
         payload = {
-            "sub": str(user_id or uuid.uuid4()), "email": email, "type": token_type,
-            "fresh": False, "jti": str(uuid.uuid4()), "iat": now, "nbf": now,
-            "exp": now + expires_in, "iss": "ticketing", "fam": str(uuid.uuid4()),
-            "csrf": str(uuid.uuid4()), **claims,
+            "sub": str(user_id or uuid.uuid4()),
+            "email": email,
+            "type": token_type,
+            "fresh": False,
+            "jti": str(uuid.uuid4()),
+            "iat": now,
+            "nbf": now,
+            "exp": now + expires_in,
+            "iss": "ticketing",
+            "fam": str(uuid.uuid4()),
+            "csrf": str(uuid.uuid4()),
+            **claims,
         }
         return jwt.encode(payload, rsa_keys["private"], algorithm="RS256")
 

@@ -24,21 +24,24 @@ def create_app(settings: AuthSettings | None = None, clock: Clock | None = None)
     settings = settings or AuthSettings.from_env()
     base = settings.service
     db = Database.from_url(base.database_url)
-    redis_client = redis.Redis.from_url(base.redis_url, socket_timeout=2,
-                                        socket_connect_timeout=2)
+    redis_client = redis.Redis.from_url(base.redis_url, socket_timeout=2, socket_connect_timeout=2)
     app, api = create_service_app(
-        base, title="Ticketing auth API", prefix="/api/users",
+        base,
+        title="Ticketing auth API",
+        prefix="/api/users",
         description="Sign up, sign in, sessions and bearer tokens.",
         checks={"database": database_check(db.engine), "redis": redis_check(base.redis_url)},
     )
     jwt = install_jwt(app, base.jwt)
     service = AuthService(
         db=db,
-        passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
-                            settings.argon2_parallelism),
+        passwords=Passwords(
+            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        ),
         limiter=SigninLimiter(
             redis_client,
-            ip_limit=settings.signin_ip_limit, ip_window=settings.signin_ip_window_seconds,
+            ip_limit=settings.signin_ip_limit,
+            ip_window=settings.signin_ip_window_seconds,
             email_failures=settings.signin_email_failures,
             email_window=settings.signin_email_window_seconds,
         ),

@@ -15,8 +15,15 @@ log = logging.getLogger(__name__)
 class SigninLimiter:
     """Fixed windows: N attempts per IP per window, M failures per email per window."""
 
-    def __init__(self, client: redis.Redis, *, ip_limit: int, ip_window: int,
-                 email_failures: int, email_window: int) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        ip_limit: int,
+        ip_window: int,
+        email_failures: int,
+        email_window: int,
+    ) -> None:
         self._redis = client
         self._ip_limit, self._ip_window = ip_limit, ip_window
         self._email_failures, self._email_window = email_failures, email_window

@@ -42,8 +42,15 @@ class SignedIn:
 class AuthService:
     """Sign up, sign in, rotate refresh tokens, sign out."""
 
-    def __init__(self, db: Database, passwords: Passwords, limiter: SigninLimiter,
-                 clock: Clock, access_expires_in: int, refresh_expires_in: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        passwords: Passwords,
+        limiter: SigninLimiter,
+        clock: Clock,
+        access_expires_in: int,
+        refresh_expires_in: int,
+    ) -> None:
         self.db, self.passwords, self.limiter, self.clock = db, passwords, limiter, clock
         self.access_expires_in = access_expires_in
         self.refresh_expires_in = refresh_expires_in
@@ -59,8 +66,10 @@ class AuthService:
                 session.flush()
                 tokens = self._open_family(session, user)
         except IntegrityError as exc:
-            raise Conflict("An account with this email already exists.",
-                           [FieldError("Already registered.", "email")]) from exc
+            raise Conflict(
+                "An account with this email already exists.",
+                [FieldError("Already registered.", "email")],
+            ) from exc
         return SignedIn(user, tokens)
 
     def signin(self, email: str, password: str, client_ip: str) -> SignedIn:
@@ -108,13 +117,16 @@ class AuthService:
             ).first()
         return row is None or row.revoked_at is not None
 
-    def _rotate(self, session: Session, jti: str, family_id: str,
-                user_id: str) -> tuple[RefreshOutcome, User | None, Tokens | None]:
+    def _rotate(
+        self, session: Session, jti: str, family_id: str, user_id: str
+    ) -> tuple[RefreshOutcome, User | None, Tokens | None]:
         fingerprint = token_fingerprint(jti)
         family_uuid = _uuid(family_id)
         token = session.get(RefreshToken, fingerprint)
         # Locking the family serialises concurrent rotations of the same session.
-        family = session.get(TokenFamily, family_uuid, with_for_update=True) if family_uuid else None
+        family = (
+            session.get(TokenFamily, family_uuid, with_for_update=True) if family_uuid else None
+        )
         if token is None or family is None or token.family_id != family.id:
             return RefreshOutcome.UNKNOWN, None, None
         if str(family.user_id) != user_id:
@@ -148,10 +160,14 @@ class AuthService:
         refresh = create_refresh_token(identity, additional_claims=claims)
         jti = decode_token(refresh)["jti"]
         now = self.clock.now()
-        session.add(RefreshToken(
-            fingerprint=token_fingerprint(jti), family_id=family_id, issued_at=now,
-            expires_at=now + timedelta(seconds=self.refresh_expires_in),
-        ))
+        session.add(
+            RefreshToken(
+                fingerprint=token_fingerprint(jti),
+                family_id=family_id,
+                issued_at=now,
+                expires_at=now + timedelta(seconds=self.refresh_expires_in),
+            )
+        )
         return Tokens(access, refresh, self.access_expires_in)
 
     def _revoke(self, session: Session, family_id: uuid.UUID) -> None:

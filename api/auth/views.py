@@ -39,8 +39,12 @@ from common.clock import isoformat_z
 from common.errors import Unauthenticated
 from common.http.docs import SECURITY
 
-blp = Blueprint("users", __name__, url_prefix="/api/users",
-                description="Accounts, sessions (cookies + CSRF) and bearer tokens.")
+blp = Blueprint(
+    "users",
+    __name__,
+    url_prefix="/api/users",
+    description="Accounts, sessions (cookies + CSRF) and bearer tokens.",
+)
 
 
 def service() -> AuthService:
@@ -62,8 +66,12 @@ def set_session_cookies(signed_in: SignedIn) -> None:
 
 
 def token_pair(signed_in: SignedIn) -> dict[str, Any]:
-    return {"accessToken": signed_in.tokens.access, "refreshToken": signed_in.tokens.refresh,
-            "tokenType": "Bearer", "expiresIn": signed_in.tokens.access_expires_in}
+    return {
+        "accessToken": signed_in.tokens.access,
+        "refreshToken": signed_in.tokens.refresh,
+        "tokenType": "Bearer",
+        "expiresIn": signed_in.tokens.access_expires_in,
+    }
 
 
 @blp.route("/signup")

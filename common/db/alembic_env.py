@@ -17,16 +17,21 @@ def run_migrations(metadata: MetaData, version_table: str = "alembic_version") -
         os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     )
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=metadata, literal_binds=True,
-                          version_table=version_table)
+        context.configure(
+            url=url, target_metadata=metadata, literal_binds=True, version_table=version_table
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            context.configure(connection=connection, target_metadata=metadata,
-                              version_table=version_table, compare_type=True)
+            context.configure(
+                connection=connection,
+                target_metadata=metadata,
+                version_table=version_table,
+                compare_type=True,
+            )
             with context.begin_transaction():
                 # Replicas may start together: one migrates, the others wait and find it done.
                 connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('alembic'))"))

@@ -37,7 +37,9 @@ def create_service_app(
     app.extensions["settings"] = settings
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
+            app.wsgi_app,
+            x_for=settings.trusted_proxies,
+            x_proto=settings.trusted_proxies,
             x_host=settings.trusted_proxies,
         )
     install_request_hooks(app)

@@ -15,7 +15,7 @@ COOKIE_SCHEME = {
     "description": "Browser sessions; unsafe methods also need the X-CSRF-Token header "
     "echoing the csrf_access_token cookie.",
 }
-SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"cookieAuth": []}]
 
 
 def openapi_config(title: str, prefix: str, description: str) -> dict[str, Any]:
@@ -30,8 +30,9 @@ def openapi_config(title: str, prefix: str, description: str) -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_URL": f"{prefix}/docs/assets/",
         "API_SPEC_OPTIONS": {
             "info": {"description": description},
-            "components": {"securitySchemes": {"bearerAuth": BEARER_SCHEME,
-                                               "cookieAuth": COOKIE_SCHEME}},
+            "components": {
+                "securitySchemes": {"bearerAuth": BEARER_SCHEME, "cookieAuth": COOKIE_SCHEME}
+            },
         },
     }
 
@@ -39,7 +40,8 @@ def openapi_config(title: str, prefix: str, description: str) -> dict[str, Any]:
 def install_swagger_assets(app: Flask, prefix: str) -> None:
     """Serve the Swagger UI bundle from the package on disk."""
     assets = Blueprint(
-        "swagger_assets", __name__,
+        "swagger_assets",
+        __name__,
         static_folder=swagger_ui_bundle.swagger_ui_path,
         static_url_path=f"{prefix}/docs/assets",
     )

@@ -5,8 +5,13 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -17,12 +22,17 @@ class HttpMetrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"],
+            "http_requests_total",
+            "HTTP requests handled",
+            ["service", "method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["service", "method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.service = service
 

@@ -79,7 +79,15 @@ def field_errors(messages: Any, prefix: str = "") -> list[FieldError]:
     if isinstance(messages, Mapping):
         for key, value in messages.items():
             key = str(key)
-            if not prefix and key in {"json", "query", "path", "headers", "cookies", "form", "files"}:
+            if not prefix and key in {
+                "json",
+                "query",
+                "path",
+                "headers",
+                "cookies",
+                "form",
+                "files",
+            }:
                 found.extend(field_errors(value, ""))
                 continue
             name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else key)
@@ -128,8 +136,10 @@ class ProblemApi(Api):
             self.spec.components.response(status.name, response, lazy=True)
         self.spec.components.response(
             "DEFAULT_ERROR",
-            {"description": "An error (problem+json)",
-             "content": {PROBLEM_JSON: {"schema": "Problem"}}},
+            {
+                "description": "An error (problem+json)",
+                "content": {PROBLEM_JSON: {"schema": "Problem"}},
+            },
             lazy=True,
         )
 

@@ -38,8 +38,9 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def signup(client: FlaskClient, email: str = "ann@example.com",
-           password: str = PASSWORD) -> dict[str, Any]:
+def signup(
+    client: FlaskClient, email: str = "ann@example.com", password: str = PASSWORD
+) -> dict[str, Any]:
     response = client.post("/api/users/signup", json={"email": email, "password": password})
     assert response.status_code == 201, response.json
     return response.json  # type: ignore[no-any-return]

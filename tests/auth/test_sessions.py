@@ -43,8 +43,9 @@ def test_refresh_with_cookie_needs_the_csrf_header(client: FlaskClient) -> None:
     accepted = client.post("/api/users/refresh", headers=csrf(client, "csrf_refresh_token"))
     assert accepted.status_code == 200
     assert "accessToken" not in accepted.json
-    assert any(c.startswith("refresh_token_cookie=")
-               for c in accepted.headers.getlist("Set-Cookie"))
+    assert any(
+        c.startswith("refresh_token_cookie=") for c in accepted.headers.getlist("Set-Cookie")
+    )
 
 
 def test_refresh_rotates_and_a_reused_token_revokes_the_whole_family(client: FlaskClient) -> None:
@@ -72,8 +73,9 @@ def test_other_sessions_survive_a_revoked_family(client: FlaskClient) -> None:
     other = tokens(client, "two@example.com")
     client.post("/api/users/refresh", headers=bearer(stolen["refreshToken"]))
     client.post("/api/users/refresh", headers=bearer(stolen["refreshToken"]))
-    assert client.post("/api/users/refresh",
-                       headers=bearer(other["refreshToken"])).status_code == 200
+    assert (
+        client.post("/api/users/refresh", headers=bearer(other["refreshToken"])).status_code == 200
+    )
 
 
 def test_an_access_token_cannot_be_used_to_refresh(client: FlaskClient) -> None:
@@ -86,8 +88,9 @@ def test_an_access_token_cannot_be_used_to_refresh(client: FlaskClient) -> None:
 def test_tokens_endpoint_sets_no_cookies(client: FlaskClient) -> None:
     signup(client, "int@example.com")
     client.delete_cookie("access_token_cookie")
-    response = client.post("/api/users/tokens",
-                           json={"email": "int@example.com", "password": PASSWORD})
+    response = client.post(
+        "/api/users/tokens", json={"email": "int@example.com", "password": PASSWORD}
+    )
     assert "Set-Cookie" not in response.headers
     assert response.json["tokenType"] == "Bearer"
     assert response.json["expiresIn"] == 900
@@ -115,10 +118,10 @@ def test_signout_with_cookies_but_without_csrf_is_refused(client: FlaskClient) -
 def test_signout_revokes_a_bearer_session(client: FlaskClient) -> None:
     signup(client, "bearer-out@example.com")
     pair = tokens(client, "bearer-out@example.com")
-    assert client.post("/api/users/signout",
-                       headers=bearer(pair["accessToken"])).status_code == 204
-    assert client.post("/api/users/refresh",
-                       headers=bearer(pair["refreshToken"])).status_code == 401
+    assert client.post("/api/users/signout", headers=bearer(pair["accessToken"])).status_code == 204
+    assert (
+        client.post("/api/users/refresh", headers=bearer(pair["refreshToken"])).status_code == 401
+    )
 
 
 def test_signout_without_a_session_still_clears_cookies(client: FlaskClient) -> None:

@@ -10,8 +10,9 @@ from tests.auth.conftest import PASSWORD, cookie, signup
 
 
 def test_signup_returns_the_user_and_sets_session_cookies(client: FlaskClient) -> None:
-    response = client.post("/api/users/signup",
-                           json={"email": "Ann@Example.com", "password": PASSWORD})
+    response = client.post(
+        "/api/users/signup", json={"email": "Ann@Example.com", "password": PASSWORD}
+    )
     assert response.status_code == 201
     body = response.json
     assert body["email"] == "ann@example.com"
@@ -37,8 +38,9 @@ def test_signup_stores_an_argon2id_hash_never_the_password(client: FlaskClient, 
 
 def test_signup_with_a_taken_email_in_another_case_is_a_conflict(client: FlaskClient) -> None:
     signup(client, "dup@example.com")
-    response = client.post("/api/users/signup",
-                           json={"email": " DUP@example.com ", "password": PASSWORD})
+    response = client.post(
+        "/api/users/signup", json={"email": " DUP@example.com ", "password": PASSWORD}
+    )
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
     assert response.json["errors"] == [{"message": "Already registered.", "field": "email"}]
@@ -52,8 +54,9 @@ def test_signup_lists_every_bad_field(client: FlaskClient) -> None:
 
 
 def test_signup_refuses_passwords_longer_than_128_characters(client: FlaskClient) -> None:
-    response = client.post("/api/users/signup",
-                           json={"email": "long@example.com", "password": "x" * 129})
+    response = client.post(
+        "/api/users/signup", json={"email": "long@example.com", "password": "x" * 129}
+    )
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "password"
 

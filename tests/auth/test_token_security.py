@@ -12,16 +12,15 @@ from collections.abc import Callable
 
 import jwt
 import pytest
-from flask import Flask
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
 from flask.testing import FlaskClient
 
 from common.auth.current_user import require_user
 from common.auth.tokens import install_jwt
 from common.config import ServiceSettings
 from common.http.app import create_service_app
-
 from tests.auth.conftest import PASSWORD, bearer, signup
 
 
@@ -41,8 +40,9 @@ def verifier(auth_env: dict[str, str]) -> FlaskClient:
     env = {k: v for k, v in auth_env.items() if k != "JWT_PRIVATE_KEY"}
     settings = ServiceSettings.from_env("probe", env)
     assert settings.jwt.private_key is None
-    app, _ = create_service_app(settings, title="probe", prefix="/api/probe", description="",
-                                checks={})
+    app, _ = create_service_app(
+        settings, title="probe", prefix="/api/probe", description="", checks={}
+    )
     install_jwt(app, settings.jwt)
 
     @app.route("/api/probe/whoami", methods=["GET", "POST"])
@@ -106,8 +106,15 @@ def test_a_tampered_payload_gets_401(client: FlaskClient, verifier: FlaskClient)
 
 def test_an_unsigned_alg_none_token_gets_401(verifier: FlaskClient) -> None:
     now = int(time.time())
-    claims = {"sub": str(uuid.uuid4()), "type": "access", "iat": now, "nbf": now,
-              "exp": now + 600, "iss": "ticketing", "jti": "x"}
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "type": "access",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "iss": "ticketing",
+        "jti": "x",
+    }
     token = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
     assert status(verifier, token) == 401
 
@@ -116,8 +123,16 @@ def test_an_hs256_token_signed_with_the_public_key_gets_401(
     verifier: FlaskClient, rsa_keys: dict[str, str]
 ) -> None:
     now = int(time.time())
-    claims = {"sub": str(uuid.uuid4()), "type": "access", "iat": now, "nbf": now,
-              "exp": now + 600, "iss": "ticketing", "jti": "x", "fresh": False}
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "type": "access",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "iss": "ticketing",
+        "jti": "x",
+        "fresh": False,
+    }
     header = b64({"alg": "HS256", "typ": "JWT"})
     body = b64(claims)
     mac = hmac.new(rsa_keys["public"].encode(), f"{header}.{body}".encode(), hashlib.sha256)
@@ -127,11 +142,23 @@ def test_an_hs256_token_signed_with_the_public_key_gets_401(
 
 def test_a_token_from_another_key_gets_401(verifier: FlaskClient) -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption())
+    pem = other.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     now = int(time.time())
-    token = jwt.encode({"sub": str(uuid.uuid4()), "type": "access", "iat": now, "nbf": now,
-                        "exp": now + 600, "iss": "ticketing", "jti": "x"}, pem, algorithm="RS256")
+    token = jwt.encode(
+        {
+            "sub": str(uuid.uuid4()),
+            "type": "access",
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+            "iss": "ticketing",
+            "jti": "x",
+        },
+        pem,
+        algorithm="RS256",
+    )
     assert status(verifier, token) == 401
 
 
@@ -139,8 +166,9 @@ def test_a_token_from_another_key_gets_401(verifier: FlaskClient) -> None:
 def test_the_shared_secret_mode_signs_and_verifies(
     make_app: Callable[..., Flask], secret_mode: str
 ) -> None:
-    app = make_app(JWT_ALGORITHM=secret_mode, JWT_SECRET="s" * 48, JWT_PUBLIC_KEY="",
-                   JWT_PRIVATE_KEY="")
+    app = make_app(
+        JWT_ALGORITHM=secret_mode, JWT_SECRET="s" * 48, JWT_PUBLIC_KEY="", JWT_PRIVATE_KEY=""
+    )
     client = app.test_client()
     token = access_token(client, "hs@example.com")
     assert jwt.get_unverified_header(token)["alg"] == "HS256"

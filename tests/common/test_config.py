@@ -17,8 +17,9 @@ def test_development_defaults_need_no_configuration() -> None:
 
 def test_production_refuses_the_development_secret() -> None:
     with pytest.raises(ConfigurationError, match="JWT_SECRET"):
-        ServiceSettings.from_env("tickets", {"APP_ENV": "production", "JWT_ALGORITHM": "HS256",
-                                             "SECRET_KEY": "x" * 40})
+        ServiceSettings.from_env(
+            "tickets", {"APP_ENV": "production", "JWT_ALGORITHM": "HS256", "SECRET_KEY": "x" * 40}
+        )
 
 
 def test_production_defaults_to_asymmetric_keys_and_needs_one() -> None:
@@ -29,20 +30,29 @@ def test_production_defaults_to_asymmetric_keys_and_needs_one() -> None:
 def test_production_refuses_development_keys(rsa_keys: dict[str, str]) -> None:
     dev_key = f"{DEV_KEY_MARKER}: never use in production\n{rsa_keys['public']}"
     with pytest.raises(ConfigurationError, match="development key"):
-        ServiceSettings.from_env("tickets", {"APP_ENV": "production", "SECRET_KEY": "x" * 40,
-                                             "JWT_PUBLIC_KEY": dev_key})
+        ServiceSettings.from_env(
+            "tickets", {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "JWT_PUBLIC_KEY": dev_key}
+        )
 
 
 def test_production_refuses_insecure_cookies(rsa_keys: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError, match="JWT_COOKIE_SECURE"):
-        ServiceSettings.from_env("tickets", {
-            "APP_ENV": "production", "SECRET_KEY": "x" * 40,
-            "JWT_PUBLIC_KEY": rsa_keys["public"], "JWT_COOKIE_SECURE": "false"})
+        ServiceSettings.from_env(
+            "tickets",
+            {
+                "APP_ENV": "production",
+                "SECRET_KEY": "x" * 40,
+                "JWT_PUBLIC_KEY": rsa_keys["public"],
+                "JWT_COOKIE_SECURE": "false",
+            },
+        )
 
 
 def test_production_starts_with_real_keys_and_secure_cookies(rsa_keys: dict[str, str]) -> None:
-    settings = ServiceSettings.from_env("tickets", {
-        "APP_ENV": "production", "SECRET_KEY": "x" * 40, "JWT_PUBLIC_KEY": rsa_keys["public"]})
+    settings = ServiceSettings.from_env(
+        "tickets",
+        {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "JWT_PUBLIC_KEY": rsa_keys["public"]},
+    )
     assert settings.jwt.algorithm == "RS256"
     assert settings.jwt.cookie_secure
 

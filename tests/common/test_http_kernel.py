@@ -26,8 +26,13 @@ class EchoSchema(ma.Schema):
 @pytest.fixture
 def app() -> Flask:
     settings = ServiceSettings.from_env("probe", {"APP_ENV": "test", "MAX_BODY_BYTES": "1024"})
-    app, api = create_service_app(settings, title="probe", prefix="/api/probe", description="",
-                                  checks={"always": lambda: None})
+    app, api = create_service_app(
+        settings,
+        title="probe",
+        prefix="/api/probe",
+        description="",
+        checks={"always": lambda: None},
+    )
     blp = Blueprint("probe", __name__, url_prefix="/api/probe")
 
     @blp.route("/echo")
@@ -78,8 +83,9 @@ def test_wrong_methods_are_405_problems_with_allow(client: FlaskClient) -> None:
 
 
 def test_malformed_json_is_a_400_problem(client: FlaskClient) -> None:
-    body = assert_problem(client.post("/api/probe/echo", data="{nope",
-                                      content_type="application/json"), 400)
+    body = assert_problem(
+        client.post("/api/probe/echo", data="{nope", content_type="application/json"), 400
+    )
     assert "JSON" in body["detail"]
 
 
@@ -87,20 +93,26 @@ def test_malformed_json_is_a_400_problem(client: FlaskClient) -> None:
 def test_a_json_body_that_is_not_an_object_is_a_400_problem(
     client: FlaskClient, payload: str
 ) -> None:
-    body = assert_problem(client.post("/api/probe/echo", data=payload,
-                                      content_type="application/json"), 400)
+    body = assert_problem(
+        client.post("/api/probe/echo", data=payload, content_type="application/json"), 400
+    )
     assert "object" in body["detail"]
 
 
 def test_a_body_that_is_not_json_is_a_415_problem(client: FlaskClient) -> None:
-    assert_problem(client.post("/api/probe/echo", data="name=x",
-                               content_type="application/x-www-form-urlencoded"), 415)
+    assert_problem(
+        client.post(
+            "/api/probe/echo", data="name=x", content_type="application/x-www-form-urlencoded"
+        ),
+        415,
+    )
 
 
 def test_a_body_over_the_limit_is_a_413_problem(client: FlaskClient) -> None:
     payload = json.dumps({"name": "x" * 2048, "count": 1})
-    assert_problem(client.post("/api/probe/echo", data=payload,
-                               content_type="application/json"), 413)
+    assert_problem(
+        client.post("/api/probe/echo", data=payload, content_type="application/json"), 413
+    )
 
 
 def test_each_invalid_field_gets_its_own_entry(client: FlaskClient) -> None:
@@ -152,8 +164,9 @@ def test_readiness_fails_when_a_dependency_is_down() -> None:
     def down() -> None:
         raise ConnectionError("nope")
 
-    app, _ = create_service_app(settings, title="p", prefix="/api/p", description="",
-                                checks={"database": down})
+    app, _ = create_service_app(
+        settings, title="p", prefix="/api/p", description="", checks={"database": down}
+    )
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["checks"]["database"].startswith("failed")
@@ -163,8 +176,10 @@ def test_metrics_count_requests_by_route_and_status(client: FlaskClient) -> None
     client.post("/api/probe/echo", json={"name": "a", "count": 1})
     client.get("/api/probe/nothing-here")
     text = client.get("/metrics").get_data(as_text=True)
-    assert 'http_requests_total{method="POST",route="/api/probe/echo",service="probe",' \
-           'status="200"} 1.0' in text
+    assert (
+        'http_requests_total{method="POST",route="/api/probe/echo",service="probe",'
+        'status="200"} 1.0' in text
+    )
     assert 'route="<unmatched>",service="probe",status="404"} 1.0' in text
     assert "http_request_duration_seconds_bucket" in text
 

@@ -14,7 +14,6 @@ from api.auth.config import AuthSettings
 
 @pytest.fixture
 def auth_schema(service_env: Callable[..., dict[str, str]]) -> BaseSchema:
-    env = service_env("auth", signer=True, SIGNIN_IP_LIMIT="100000",
-                      SIGNIN_EMAIL_FAILURES="100000")
+    env = service_env("auth", signer=True, SIGNIN_IP_LIMIT="100000", SIGNIN_EMAIL_FAILURES="100000")
     app = create_auth_app(AuthSettings.from_env(env))
     return schemathesis.openapi.from_wsgi("/api/users/openapi.json", app)

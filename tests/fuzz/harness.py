@@ -9,7 +9,7 @@ from schemathesis.schemas import BaseSchema
 
 
 def fuzz_every_operation(schema: BaseSchema, max_examples: int = 60) -> int:
-    """Run the default checks (no 5xx, conformance to the document) on valid and invalid requests."""
+    """Run the default checks (no 5xx, conformance to the document) on good and bad input."""
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -17,8 +17,12 @@ def fuzz_every_operation(schema: BaseSchema, max_examples: int = 60) -> int:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=max_examples, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=max_examples,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             def call(case: Case) -> None:
                 case.call_and_validate()
 
