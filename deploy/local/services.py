@@ -1,0 +1,70 @@
+"""The table of HTTP services and workers the local stack runs (add a line to add one)."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_PORT_BASE = 8100
+
+
+def module_exists(module: str) -> bool:
+    """Whether `module` can be imported (its package and file exist)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@dataclass(frozen=True)
+class Service:
+    """An HTTP service run by gunicorn from its app factory."""
+
+    name: str
+    app: str
+    port_offset: int
+    prefix: str | None = None
+    has_database: bool = False
+    signs_tokens: bool = False
+
+    @property
+    def module(self) -> str:
+        return self.app.partition(":")[0]
+
+    def port(self, base: int = DEFAULT_PORT_BASE) -> int:
+        return base + self.port_offset
+
+    def present(self) -> bool:
+        """Whether the service has been written yet."""
+        return module_exists(self.module)
+
+    def has_migrations(self, project_root: Path) -> bool:
+        return self.has_database and (project_root / "migrations" / self.name).is_dir()
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A long-running non-HTTP process (Dramatiq workers, the outbox relay, event consumers)."""
+
+    name: str
+    module: str
+    args: tuple[str, ...]
+    service: str | None = None
+
+    def present(self) -> bool:
+        return module_exists(self.module)
+
+
+# web owns every path the API prefixes do not; ports are DEFAULT_PORT_BASE + offset.
+SERVICES: tuple[Service, ...] = (
+    Service("web", "web.app:create_app()", 0),
+    Service("auth", "api.auth.app:create_app()", 1, "/api/users", True, signs_tokens=True),
+    Service("tickets", "api.tickets.app:create_app()", 2, "/api/tickets", True),
+    Service("orders", "api.orders.app:create_app()", 3, "/api/orders", True),
+    Service("payments", "api.payments.app:create_app()", 4, "/api/payments", True),
+)
+
+# Each runs as `python ARGS` with the environment of `service` (its DATABASE_URL), e.g.
+# Worker("orders-relay", "workers.relay", ("-m", "workers.relay", "orders"), "orders").
+WORKERS: tuple[Worker, ...] = ()

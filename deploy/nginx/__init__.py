@@ -1,0 +1,1 @@
+"""The NGINX gateway configuration: a template and the code that renders it."""

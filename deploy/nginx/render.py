@@ -1,0 +1,68 @@
+"""Render the NGINX gateway configuration for a route table into a run directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from deploy.gateway.problems import GATEWAY_PROBLEMS, problem_body
+from deploy.gateway.routes import API_NAMESPACE, RouteTable, Upstream
+
+TEMPLATE = Path(__file__).with_name("nginx.conf.j2")
+TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+@dataclass(frozen=True)
+class NamedUpstream:
+    """An `upstream` block of the configuration."""
+
+    name: str
+    address: str
+
+
+def _upstream_name(upstream: Upstream) -> str:
+    return "upstream_" + upstream.address.replace(".", "_").replace(":", "_")
+
+
+def render_config(routes: RouteTable, port: int, timeout_seconds: int = 60) -> str:
+    """The nginx.conf text that routes like `deploy.gateway` with this table."""
+    upstreams = {route.upstream for route in routes.routes} | {routes.default}
+    environment = jinja2.Environment(  # noqa: S701 - renders an NGINX config, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    template = environment.from_string(TEMPLATE.read_text())
+    return template.render(
+        port=port,
+        timeout_seconds=timeout_seconds,
+        api_namespace=API_NAMESPACE,
+        upstreams=[
+            NamedUpstream(_upstream_name(upstream), upstream.address)
+            for upstream in sorted(upstreams, key=lambda upstream: upstream.address)
+        ],
+        routes=[
+            {"prefix": route.prefix, "upstream": _upstream_name(route.upstream)}
+            for route in routes.routes
+        ],
+        default_upstream=_upstream_name(routes.default),
+        problems={status: problem_body(status).decode() for status in GATEWAY_PROBLEMS},
+    )
+
+
+def write_config(prefix: Path, routes: RouteTable, port: int, timeout_seconds: int = 60) -> Path:
+    """Write nginx.conf and its temp folders under `prefix` (NGINX's -p); return the file."""
+    for folder in TEMP_FOLDERS:
+        (prefix / "tmp" / folder).mkdir(parents=True, exist_ok=True)
+    config = prefix / "nginx.conf"
+    config.write_text(render_config(routes, port, timeout_seconds))
+    return config
+
+
+def nginx_command(nginx: str, config: Path) -> list[str]:
+    """Run NGINX in the foreground with this configuration (its folder is the prefix)."""
+    prefix = config.parent
+    return [nginx, "-e", "stderr", "-p", f"{prefix}/", "-c", str(config), "-g", "daemon off;"]
