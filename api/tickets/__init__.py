@@ -1,0 +1,1 @@
+"""The tickets service: sellers list tickets; order events lock, unlock and sell them."""

@@ -1,0 +1,1 @@
+"""The tickets service's event handlers and consumer process."""
