@@ -1,0 +1,1 @@
+"""The orders service: reserving tickets, the order state machine, the tickets replica."""

@@ -1,0 +1,88 @@
+"""Stored orders moving through the state machine, each move recorded as an event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.orders.models import OUTBOX, Order
+from api.orders.state import IllegalTransition, OrderStatus, sources
+from common.clock import Clock, isoformat_z
+from common.events.catalogue import (
+    ORDER_CANCELLED,
+    ORDER_COMPLETED,
+    ORDER_CREATED,
+    ORDER_UPDATED,
+)
+from common.events.envelope import new_event
+from common.outbox import record
+
+# Every version bump of an order emits exactly one of these.
+EVENT_OF_TARGET: Mapping[OrderStatus, str] = {
+    OrderStatus.AWAITING_PAYMENT: ORDER_UPDATED,
+    OrderStatus.COMPLETE: ORDER_COMPLETED,
+    OrderStatus.CANCELLED: ORDER_CANCELLED,
+}
+
+
+def snapshot(order: Order) -> dict[str, Any]:
+    """The order as every order event carries it (catalogue: full snapshot with version)."""
+    return {
+        "id": str(order.id),
+        "version": order.version,
+        "status": order.status.value,
+        "ticketId": str(order.ticket_id),
+        "userId": str(order.user_id),
+        "expiresAt": isoformat_z(order.expires_at),
+        "priceCents": order.price_cents,
+        "currency": order.currency,
+        "reason": order.reason,
+    }
+
+
+def record_order_event(session: Session, event_type: str, order: Order, clock: Clock) -> None:
+    """Put the order's event in the outbox, in the caller's transaction."""
+    record(session, OUTBOX, new_event(event_type, snapshot(order), clock=clock), order.id)
+
+
+def record_created(session: Session, order: Order, clock: Clock) -> None:
+    """An order was just inserted (version 1)."""
+    record_order_event(session, ORDER_CREATED, order, clock)
+
+
+def transition(session: Session, order_id: uuid.UUID, target: OrderStatus, clock: Clock, *,
+               reason: str | None = None) -> Order | None:
+    """Move the order to `target` if its current status allows it; None when it does not.
+
+    One conditional UPDATE (`WHERE status IN (allowed sources)`): of two racing transitions
+    PostgreSQL lets exactly one match, the other sees the new status and updates nothing.
+    """
+    now = clock.now()
+    statement = (
+        update(Order)
+        .where(Order.id == order_id, Order.status.in_(sources(target)))
+        .values(status=target, version=Order.version + 1, updated_at=now, reason=reason)
+        .returning(Order)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    order = session.scalars(statement).one_or_none()
+    if order is not None:
+        record_order_event(session, EVENT_OF_TARGET[target], order, clock)
+    return order
+
+
+def transition_or_explain(session: Session, order_id: uuid.UUID, target: OrderStatus,
+                          clock: Clock, *, reason: str | None = None) -> Order:
+    """Like transition, but raise IllegalTransition naming the status that refused it."""
+    order = transition(session, order_id, target, clock, reason=reason)
+    if order is not None:
+        return order
+    current = session.scalar(select(Order.status).where(Order.id == order_id))
+    if current is None:
+        raise LookupError(f"no order {order_id}")
+    raise IllegalTransition(current, target)
+

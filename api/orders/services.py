@@ -1,0 +1,119 @@
+"""Use cases of the orders API; each runs in one database transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.orders.domain import (
+    CANCELLED_BY_BUYER,
+    TicketFacts,
+    TicketReserved,
+    TicketSold,
+    ensure_orderable,
+    expiry,
+)
+from api.orders.lifecycle import record_created, transition_or_explain
+from api.orders.models import LIVE, Order, Ticket
+from api.orders.pagination import Position, decode_cursor, encode_cursor
+from api.orders.state import OrderStatus, ensure_transition
+from common.clock import Clock
+from common.db import Database
+from common.errors import FieldError, Forbidden, NotFound
+
+LIVE_TICKET_INDEX = "uq_orders_live_ticket"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the cursor of the next one (None on the last page)."""
+
+    items: list[Order]
+    next_cursor: str | None
+
+
+class OrderService:
+    """Create, list, show and cancel a buyer's orders."""
+
+    def __init__(self, db: Database, clock: Clock, lifetime_seconds: int) -> None:
+        self.db, self.clock, self.lifetime_seconds = db, clock, lifetime_seconds
+
+    def create(self, buyer_id: uuid.UUID, ticket_id: uuid.UUID) -> Order:
+        """Reserve the ticket for the buyer; the unique index settles concurrent buyers."""
+        try:
+            with self.db.transaction() as session:
+                ticket = session.get(Ticket, ticket_id)
+                if ticket is None:
+                    raise NotFound("No ticket with this id.",
+                                   [FieldError("Unknown ticket.", "ticketId")])
+                facts = TicketFacts(ticket.id, ticket.seller_id, ticket.sold)
+                ensure_orderable(facts, buyer_id, _live_status(session, ticket_id))
+                now = self.clock.now()
+                order = Order(
+                    id=uuid.uuid4(), ticket_id=ticket.id, user_id=buyer_id,
+                    status=OrderStatus.CREATED, version=1, ticket_title=ticket.title,
+                    price_cents=ticket.price_cents, currency=ticket.currency, reason=None,
+                    expires_at=expiry(now, self.lifetime_seconds), created_at=now, updated_at=now,
+                )
+                session.add(order)
+                session.flush()
+                record_created(session, order, self.clock)
+        except IntegrityError as exc:
+            if _constraint(exc) != LIVE_TICKET_INDEX:
+                raise
+            with self.db.transaction() as session:
+                winner = _live_status(session, ticket_id)
+            raise (TicketSold() if winner is OrderStatus.COMPLETE else TicketReserved()) from exc
+        return order
+
+    def list_mine(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
+        """The user's orders, newest first, `limit` at a time."""
+        query = select(Order).where(Order.user_id == user_id)
+        if cursor:
+            after = decode_cursor(cursor)
+            query = query.where(tuple_(Order.created_at, Order.id) < (after.created_at, after.id))
+        query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
+        with self.db.transaction() as session:
+            orders = list(session.scalars(query))
+        if len(orders) <= limit:
+            return Page(orders, None)
+        last = orders[limit - 1]
+        return Page(orders[:limit], encode_cursor(Position(last.created_at, last.id)))
+
+    def get_mine(self, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
+        """One of the user's orders: 404 when unknown, 403 when someone else's."""
+        with self.db.transaction() as session:
+            return _owned(session, user_id, order_id)
+
+    def cancel(self, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
+        """The buyer gives up an unpaid order; 409 once it is complete or cancelled."""
+        with self.db.transaction() as session:
+            order = _owned(session, user_id, order_id)
+            ensure_transition(order.status, OrderStatus.CANCELLED)
+            return transition_or_explain(session, order_id, OrderStatus.CANCELLED, self.clock,
+                                         reason=CANCELLED_BY_BUYER)
+
+
+def _owned(session: Session, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("No order with this id.")
+    if order.user_id != user_id:
+        raise Forbidden("This order belongs to someone else.")
+    return order
+
+
+def _live_status(session: Session, ticket_id: uuid.UUID) -> OrderStatus | None:
+    """The status of the order holding the ticket, if any (the orders table is the truth)."""
+    return session.scalar(
+        select(Order.status).where(Order.ticket_id == ticket_id, LIVE)
+    )
+
+
+def _constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)

@@ -1,0 +1,89 @@
+"""HTTP routes of the orders service: parse, call one use case, serialise."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.orders.models import Order
+from api.orders.schemas import NewOrderSchema, OrderListArgsSchema, OrderPageSchema, OrderSchema
+from api.orders.services import OrderService
+from common.auth.current_user import require_user
+from common.clock import isoformat_z
+from common.http.docs import SECURITY
+from common.money import format_cents
+
+blp = Blueprint("orders", __name__, url_prefix="/api/orders",
+                description="Buy a ticket: an order holds it until paid, cancelled or expired.")
+
+
+def service() -> OrderService:
+    return current_app.extensions["order_service"]  # type: ignore[no-any-return]
+
+
+def order_body(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "status": order.status.value,
+        "ticketId": order.ticket_id,
+        "ticket": {"title": order.ticket_title, "price": format_cents(order.price_cents),
+                   "currency": order.currency},
+        "userId": order.user_id,
+        "expiresAt": isoformat_z(order.expires_at),
+        "version": order.version,
+        "createdAt": isoformat_z(order.created_at),
+        "updatedAt": isoformat_z(order.updated_at),
+    }
+
+
+@blp.route("")
+class Orders(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(OrderListArgsSchema, location="query")
+    @blp.response(200, OrderPageSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(422, description="Bad limit or cursor")
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """My orders, newest first (`limit`, then `cursor` = the previous `nextCursor`)."""
+        page = service().list_mine(require_user().id, args["limit"], args["cursor"])
+        return {"items": [order_body(o) for o in page.items], "nextCursor": page.next_cursor}
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(NewOrderSchema)
+    @blp.response(201, OrderSchema)
+    @blp.alt_response(401, description="Not signed in (or cookie without X-CSRF-Token)")
+    @blp.alt_response(404, description="No such ticket")
+    @blp.alt_response(409, description="Own ticket, or the ticket is reserved or sold")
+    @blp.alt_response(422, description="ticketId missing or not a UUID")
+    def post(self, body: dict[str, uuid.UUID]) -> dict[str, Any]:
+        """Order a ticket: it is held for you until `expiresAt` unless you pay first."""
+        return order_body(service().create(require_user().id, body["ticketId"]))
+
+
+@blp.route("/<uuid:order_id>")
+class OrderById(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Someone else's order")
+    @blp.alt_response(404, description="No such order (or the id is not a UUID)")
+    def get(self, order_id: uuid.UUID) -> dict[str, Any]:
+        """One of my orders."""
+        return order_body(service().get_mine(require_user().id, order_id))
+
+
+@blp.route("/<uuid:order_id>/cancel")
+class CancelOrder(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(401, description="Not signed in (or cookie without X-CSRF-Token)")
+    @blp.alt_response(403, description="Someone else's order")
+    @blp.alt_response(404, description="No such order")
+    @blp.alt_response(409, description="The order is already complete or cancelled")
+    def post(self, order_id: uuid.UUID) -> dict[str, Any]:
+        """Cancel my unpaid order and release its ticket."""
+        return order_body(service().cancel(require_user().id, order_id))

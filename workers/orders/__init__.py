@@ -1,0 +1,1 @@
+"""The orders service's event handlers and its consumer process."""
