@@ -2,67 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from enum import Enum
+import asyncio
+import logging
+from collections.abc import Mapping
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
+from common.config import ServiceSettings
 from common.db import Database
-from common.events.envelope import Envelope
+from common.logging import configure_logging
 from common.outbox import OutboxTables
+from workers.jetstream import ConsumerSpec, consume
+from workers.runtime import stop_on_signals
+from workers.streams import EventSettings
+from workers.unit_of_work import Handler, Outcome, handle_message, was_processed
+
+__all__ = ["Handler", "Outcome", "handle_message", "run_consumer", "was_processed"]
+
+log = logging.getLogger(__name__)
 
 
-class Outcome(Enum):
-    """What a handler did with an event."""
+def run_consumer(
+    service: str,
+    db: Database,
+    tables: OutboxTables,
+    handlers: Mapping[str, Handler],
+    settings: ServiceSettings,
+    *,
+    events: EventSettings | None = None,
+) -> None:
+    """Consume the service's events until SIGTERM/SIGINT; each is handled once per event id."""
+    configure_logging(f"{service}-consumer", settings.log_level)
+    spec = ConsumerSpec(service, db, tables, handlers, events or EventSettings.from_env())
 
-    APPLIED = "applied"
-    IGNORED = "ignored"
-    RETRY_LATER = "retry_later"
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await consume(spec, settings.nats_url, stop)
 
-
-Handler = Callable[[Session, Envelope], Outcome]
-
-
-class _RetryLater(Exception):
-    """Internal: roll the unit of work back because the event came too early."""
-
-
-def _mark_processed(session: Session, tables: OutboxTables, envelope: Envelope) -> bool:
-    """Claim the event id in the processed table; False when it was processed already."""
-    claimed = session.execute(
-        insert(tables.processed)
-        .values(event_id=envelope.id, event_type=envelope.type)
-        .on_conflict_do_nothing(index_elements=[tables.processed.c.event_id])
-        .returning(tables.processed.c.event_id)
-    ).first()
-    return claimed is not None
-
-
-def handle_message(
-    db: Database, tables: OutboxTables, handlers: Mapping[str, Handler], envelope: Envelope
-) -> Outcome:
-    """Run the handler in one transaction with the processed mark (idempotent: by event id)."""
-    handler = handlers.get(envelope.type)
-    if handler is None:
-        return Outcome.IGNORED
-    try:
-        with db.transaction() as session:
-            if not _mark_processed(session, tables, envelope):
-                return Outcome.IGNORED
-            outcome = handler(session, envelope)
-            if outcome is Outcome.RETRY_LATER:
-                raise _RetryLater
-            return outcome
-    except _RetryLater:
-        return Outcome.RETRY_LATER
-
-
-def was_processed(db: Database, tables: OutboxTables, envelope: Envelope) -> bool:
-    """Whether the event's id is recorded as processed by this service."""
-    with db.transaction() as session:
-        found = session.execute(
-            sa.select(tables.processed.c.event_id).where(tables.processed.c.event_id == envelope.id)
-        ).first()
-    return found is not None
+    log.info("consumer starting", extra={"eventTypes": sorted(handlers)})
+    asyncio.run(main())
+    log.info("consumer stopped")

@@ -1,0 +1,122 @@
+"""The relay: publishes outbox rows in order with Nats-Msg-Id, marks them, loses nothing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import sqlalchemy as sa
+
+from tests.workers import backbone as schema
+from tests.workers.support import (
+    Backbone,
+    running_relay,
+    stream_messages,
+    wait_until,
+)
+
+
+def _save(backbone: Backbone, ticket_id: uuid.UUID, version: int, title: str = "t") -> uuid.UUID:
+    with backbone.db.transaction() as session:
+        return schema.save_ticket(session, ticket_id, version, title).id
+
+
+def _pending(backbone: Backbone) -> int:
+    return backbone.count(schema.TABLES.outbox, schema.TABLES.outbox.c.published_at.is_(None))
+
+
+def _relay_process(backbone: Backbone, **env: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.relay", schema.SERVICE],
+        env=backbone.env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_relay_publishes_each_row_with_its_event_id_and_marks_it(backbone: Backbone) -> None:
+    ticket_id = uuid.uuid4()
+    ids = [_save(backbone, ticket_id, version) for version in (1, 2, 3)]
+    with running_relay(backbone):
+        wait_until(lambda: _pending(backbone) == 0)
+    messages = stream_messages(backbone.events)
+    assert [msg_id for msg_id, _ in messages] == [str(event_id) for event_id in ids]
+    assert [json.loads(data)["data"]["version"] for _, data in messages] == [1, 2, 3]
+    rows = backbone.rows(schema.TABLES.outbox)
+    assert all(row.published_at is not None for row in rows)
+
+
+def test_relay_wakes_on_commit_well_before_its_polling_interval(backbone: Backbone) -> None:
+    with running_relay(backbone, poll_seconds=5.0):
+        latencies = []
+        for version in range(1, 6):
+            started = time.monotonic()
+            _save(backbone, uuid.uuid4(), 1, f"n{version}")
+            wait_until(lambda: _pending(backbone) == 0, timeout=10, step=0.002)
+            latencies.append(time.monotonic() - started)
+    assert max(latencies) < 0.5, latencies
+
+
+def test_relay_falls_back_to_polling_without_notifications(backbone: Backbone) -> None:
+    with running_relay(backbone, poll_seconds=0.2):
+        with backbone.db.transaction() as session:
+            session.execute(
+                sa.insert(schema.TABLES.outbox).values(
+                    event_id=uuid.uuid4(),
+                    event_type="tickets.created",
+                    aggregate_id=uuid.uuid4(),
+                    payload=schema.ticket_event(uuid.uuid4(), 1, "silent").to_json().decode(),
+                )
+            )
+        wait_until(lambda: _pending(backbone) == 0, timeout=3)
+
+
+def test_relay_killed_between_publish_and_mark_loses_nothing_and_duplicates_nothing(
+    backbone: Backbone,
+) -> None:
+    ids = [_save(backbone, uuid.uuid4(), 1, f"ticket {n}") for n in range(20)]
+    crashing = _relay_process(backbone, OUTBOX_TEST_PAUSE_BEFORE_MARK_MS="60000")
+    try:
+        wait_until(lambda: len(stream_messages(backbone.events)) == 20, timeout=20, step=0.1)
+        assert _pending(backbone) == 20
+    finally:
+        crashing.send_signal(signal.SIGKILL)
+        crashing.wait(10)
+    restarted = _relay_process(backbone)
+    try:
+        wait_until(lambda: _pending(backbone) == 0, timeout=20, step=0.05)
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        assert restarted.wait(10) == 0
+    assert [msg_id for msg_id, _ in stream_messages(backbone.events)] == [str(i) for i in ids]
+
+
+def test_sigterm_lets_the_relay_finish_its_batch_before_exiting(backbone: Backbone) -> None:
+    for n in range(5):
+        _save(backbone, uuid.uuid4(), 1, f"ticket {n}")
+    relay = _relay_process(backbone, OUTBOX_TEST_PAUSE_BEFORE_MARK_MS="1500")
+    try:
+        wait_until(lambda: len(stream_messages(backbone.events)) == 5, timeout=20, step=0.05)
+        relay.send_signal(signal.SIGTERM)
+        assert relay.wait(15) == 0
+    finally:
+        relay.kill()
+    assert _pending(backbone) == 0
+
+
+def test_two_relays_keep_the_order_of_each_aggregate(backbone: Backbone) -> None:
+    tickets = [uuid.uuid4() for _ in range(5)]
+    with running_relay(backbone, batch_size=3), running_relay(backbone, batch_size=3):
+        for version in range(1, 11):
+            for ticket_id in tickets:
+                _save(backbone, ticket_id, version)
+        wait_until(lambda: _pending(backbone) == 0, timeout=20)
+    seen: dict[str, list[int]] = {}
+    for _, data in stream_messages(backbone.events):
+        body = json.loads(data)["data"]
+        seen.setdefault(body["id"], []).append(body["version"])
+    assert seen == {str(ticket_id): list(range(1, 11)) for ticket_id in tickets}

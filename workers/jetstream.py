@@ -1,0 +1,148 @@
+"""The consumer loop: durable pull subscriptions feeding the idempotent unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from common.db import Database
+from common.events.envelope import Envelope
+from common.logging import request_id_var
+from common.outbox import OutboxTables
+from workers.deadletters import DeadLetter, record_dead_letter
+from workers.runtime import connect_nats
+from workers.streams import EventSettings, ensure_consumer, ensure_stream
+from workers.unit_of_work import Handler, Outcome, handle_message
+
+log = logging.getLogger(__name__)
+
+# The database going away is not the message's fault: retried in hand, without a delivery.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+FETCH_TIMEOUT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A service's consumer: its database, backbone tables, handler table and stream settings."""
+
+    service: str
+    db: Database
+    tables: OutboxTables
+    handlers: Mapping[str, Handler]
+    events: EventSettings
+
+
+class EventConsumer:
+    """Feeds one durable subscription's messages, one at a time, to the service's handlers."""
+
+    def __init__(self, spec: ConsumerSpec, stop: asyncio.Event) -> None:
+        self.spec = spec
+        self.stop = stop
+
+    async def pump(self, subscription: JetStreamContext.PullSubscription) -> None:
+        """Fetch and handle messages until `stop` is set; the message in hand is finished."""
+        while not self.stop.is_set():
+            try:
+                messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT_SECONDS)
+            except (NatsTimeoutError, TimeoutError):
+                continue
+            except NatsError as exc:
+                log.warning("fetch failed: %s", exc)
+                await asyncio.sleep(FETCH_TIMEOUT_SECONDS)
+                continue
+            for message in messages:
+                try:
+                    await self.process(message)
+                except Exception:  # a worker must outlive any one message; it is redelivered
+                    log.exception("message left unacknowledged for redelivery")
+
+    async def process(self, message: Msg) -> None:
+        """Handle one message and settle it: ack, nak with a delay, or dead-letter and term."""
+        deliveries = message.metadata.num_delivered or 1
+        try:
+            envelope = Envelope.from_json(message.data)
+        except ValueError as exc:
+            await self.dead_letter(message, None, f"malformed event: {exc}", deliveries)
+            return
+        token = request_id_var.set(envelope.correlation_id)
+        try:
+            outcome, error = await self._handle(message, envelope)
+        finally:
+            request_id_var.reset(token)
+        if error is None and outcome is not Outcome.RETRY_LATER:
+            await message.ack()
+            return
+        if deliveries >= self.spec.events.max_deliver:
+            reason = error or f"still ahead of its predecessor after {deliveries} deliveries"
+            await self.dead_letter(message, envelope, reason, deliveries)
+            return
+        await message.nak(delay=self.spec.events.retry_delay(deliveries))
+
+    async def _handle(self, message: Msg, envelope: Envelope) -> tuple[Outcome | None, str | None]:
+        """Run the unit of work in a thread; transient database errors are retried in hand."""
+        spec = self.spec
+        for attempt in range(1, spec.events.max_deliver + 1):
+            try:
+                outcome = await asyncio.to_thread(
+                    handle_message, spec.db, spec.tables, spec.handlers, envelope
+                )
+                return outcome, None
+            except TRANSIENT_ERRORS as exc:
+                if attempt == spec.events.max_deliver or self.stop.is_set():
+                    return None, f"{type(exc).__name__}: {exc}"
+                log.warning("database unavailable, retrying %s: %s", envelope.id, exc)
+                await message.in_progress()
+                await asyncio.sleep(spec.events.retry_delay(attempt))
+            except Exception as exc:
+                log.exception("handler failed", extra={"eventId": str(envelope.id)})
+                return None, f"{type(exc).__name__}: {exc}"
+        return None, "unreachable"
+
+    async def dead_letter(
+        self, message: Msg, envelope: Envelope | None, error: str, deliveries: int
+    ) -> None:
+        """Keep the message for an operator to see and replay, then stop its redelivery."""
+        letter = DeadLetter(
+            event_id=envelope.id if envelope else None,
+            event_type=envelope.type if envelope else None,
+            subject=message.subject,
+            payload=message.data.decode(errors="replace"),
+            error=error[:4000],
+            attempts=deliveries,
+        )
+        await asyncio.to_thread(record_dead_letter, self.spec.db, self.spec.tables, letter)
+        log.error("event dead-lettered", extra={"subject": message.subject, "error": error})
+        await message.term()
+
+
+async def consume(
+    spec: ConsumerSpec, nats_url: str, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
+    """Bind one durable per handled event type and pump them all until `stop` is set."""
+    nc = await connect_nats(nats_url, f"{spec.service}-consumer")
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, spec.events)
+        subscriptions = []
+        for event_type in spec.handlers:
+            durable = await ensure_consumer(js, spec.events, spec.service, event_type)
+            subscriptions.append(
+                await js.pull_subscribe_bind(durable=durable, stream=spec.events.stream)
+            )
+        if ready is not None:
+            ready.set()
+        consumer = EventConsumer(spec, stop)
+        await asyncio.gather(*(consumer.pump(sub) for sub in subscriptions))
+        # Unsubscribe before draining, or the drain waits on the pull subscriptions forever.
+        for subscription in subscriptions:
+            await subscription.unsubscribe()
+    finally:
+        await nc.drain()

@@ -1,0 +1,201 @@
+"""Outbox relay: `python -m workers.relay <service>` publishes its events to JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from psycopg import sql
+
+from common.config import DEFAULT_DATABASE_URL, Env
+from common.logging import configure_logging
+from common.outbox.tables import NOTIFY_CHANNEL, OUTBOX_TABLE
+from workers.runtime import connect_nats, psycopg_conninfo, stop_on_signals, wait_for_any
+from workers.streams import EventSettings, ensure_stream
+
+log = logging.getLogger(__name__)
+
+# One active relay per service database: a second replica waits as a hot standby.
+_LOCK = sql.SQL("SELECT pg_try_advisory_xact_lock(hashtext('ticketing.outbox.relay'))")
+_PENDING = sql.SQL(
+    "SELECT sequence, event_id, event_type, payload FROM {} "
+    "WHERE published_at IS NULL ORDER BY sequence LIMIT %s FOR UPDATE"
+).format(sql.Identifier(OUTBOX_TABLE))
+_MARK = sql.SQL("UPDATE {} SET published_at = now() WHERE sequence = ANY(%s)").format(
+    sql.Identifier(OUTBOX_TABLE)
+)
+_PRUNE = sql.SQL("DELETE FROM {} WHERE published_at < now() - make_interval(hours => %s)").format(
+    sql.Identifier(OUTBOX_TABLE)
+)
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    """What the relay reads from the environment."""
+
+    service: str
+    database_url: str = DEFAULT_DATABASE_URL
+    nats_url: str = "nats://127.0.0.1:4222"
+    events: EventSettings = field(default_factory=EventSettings)
+    batch_size: int = 100
+    poll_seconds: float = 1.0
+    retention_hours: int = 72
+    log_level: str = "INFO"
+    pause_before_mark_seconds: float = 0.0
+
+    @classmethod
+    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> RelaySettings:
+        env = Env(environ)
+        return cls(
+            service=service,
+            database_url=env.str("DATABASE_URL", DEFAULT_DATABASE_URL),
+            nats_url=env.str("NATS_URL", "nats://127.0.0.1:4222"),
+            events=EventSettings.from_env(environ),
+            batch_size=env.int("OUTBOX_BATCH_SIZE", 100),
+            poll_seconds=env.int("OUTBOX_POLL_MILLISECONDS", 1000) / 1000,
+            retention_hours=env.int("OUTBOX_RETENTION_HOURS", 72),
+            log_level=env.str("LOG_LEVEL", "INFO").upper(),
+            # Test hook: widens the crash window between publishing and marking a batch.
+            pause_before_mark_seconds=env.int("OUTBOX_TEST_PAUSE_BEFORE_MARK_MS", 0) / 1000,
+        )
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows in sequence order; a row is marked only after its PubAck."""
+
+    def __init__(
+        self, settings: RelaySettings, js: JetStreamContext, db: psycopg.AsyncConnection
+    ) -> None:
+        self.settings = settings
+        self.js = js
+        self.db = db
+
+    async def publish_batch(self) -> int:
+        """Publish and mark one batch; returns how many rows were published."""
+        async with self.db.transaction():
+            locked = await (await self.db.execute(_LOCK)).fetchone()
+            if not locked or not locked[0]:
+                return 0
+            cursor = await self.db.execute(_PENDING, (self.settings.batch_size,))
+            rows = await cursor.fetchall()
+            published = await self._publish(rows)
+            if published and self.settings.pause_before_mark_seconds:
+                log.warning("test hook: pausing before marking %d rows", len(published))
+                await asyncio.sleep(self.settings.pause_before_mark_seconds)
+            if published:
+                await self.db.execute(_MARK, (published,))
+        return len(published)
+
+    async def _publish(self, rows: Sequence[tuple[int, object, str, str]]) -> list[int]:
+        """Publish rows one by one, in order; returns the sequences that got a PubAck."""
+        published: list[int] = []
+        for sequence, event_id, event_type, payload in rows:
+            try:
+                await self.js.publish(
+                    self.settings.events.subject(event_type),
+                    payload.encode(),
+                    timeout=5,
+                    stream=self.settings.events.stream,
+                    headers={"Nats-Msg-Id": str(event_id)},
+                )
+            except (TimeoutError, NatsError) as exc:
+                # Stop here: later rows must not overtake this one. They are retried next batch.
+                log.warning(
+                    "publish failed, will retry",
+                    extra={"eventId": str(event_id), "error": str(exc)},
+                )
+                break
+            published.append(sequence)
+        return published
+
+    async def prune(self) -> None:
+        """Delete rows published longer ago than the retention period."""
+        async with self.db.transaction():
+            await self.db.execute(_PRUNE, (self.settings.retention_hours,))
+
+
+async def _listen(
+    conninfo: str, wake: asyncio.Event, listening: asyncio.Event, retry_seconds: float
+) -> None:
+    """Set `wake` on every outbox NOTIFY; reconnects, and wakes once after each (re)connect."""
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(NOTIFY_CHANNEL)))
+                listening.set()
+                wake.set()
+                async for _ in conn.notifies():
+                    wake.set()
+        except psycopg.Error as exc:
+            log.warning("outbox listener lost its connection: %s", exc)
+        await asyncio.sleep(retry_seconds)
+
+
+async def run_relay(
+    settings: RelaySettings, stop: asyncio.Event, listening: asyncio.Event | None = None
+) -> None:
+    """Relay until `stop` is set, then finish the batch in hand and return."""
+    conninfo = psycopg_conninfo(settings.database_url)
+    nc = await connect_nats(settings.nats_url, f"{settings.service}-relay")
+    js = nc.jetstream()
+    await ensure_stream(js, settings.events)
+    wake = asyncio.Event()
+    listening = listening or asyncio.Event()
+    listener = asyncio.create_task(_listen(conninfo, wake, listening, settings.poll_seconds))
+    db: psycopg.AsyncConnection | None = None
+    pruned_at = 0.0
+    try:
+        while not stop.is_set():
+            wake.clear()
+            published = 0
+            try:
+                if db is None or db.closed or db.broken:
+                    db = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+                relay = OutboxRelay(settings, js, db)
+                published = await relay.publish_batch()
+                if time.monotonic() - pruned_at > 600:
+                    await relay.prune()
+                    pruned_at = time.monotonic()
+            except psycopg.Error as exc:
+                log.warning("outbox relay database error: %s", exc)
+            if published < settings.batch_size:
+                await wait_for_any(wake, stop, timeout=settings.poll_seconds)
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        if db is not None:
+            await db.close()
+        await nc.drain()
+
+
+async def _main(settings: RelaySettings) -> None:
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    await run_relay(settings, stop)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: `python -m workers.relay <service>`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m workers.relay <service>", file=sys.stderr)
+        return 2
+    settings = RelaySettings.from_env(args[0])
+    configure_logging(f"{settings.service}-relay", settings.log_level)
+    log.info("outbox relay starting", extra={"stream": settings.events.stream})
+    asyncio.run(_main(settings))
+    log.info("outbox relay stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
