@@ -13,9 +13,12 @@ from sqlalchemy import select
 
 from api.tickets.app import create_app
 from api.tickets.config import TicketsSettings
+from api.tickets.models import OUTBOX
 from common.db import Database
 from common.events.catalogue import ORDER_CANCELLED, ORDER_COMPLETED, ORDER_CREATED
 from common.events.envelope import Envelope, new_event
+from workers.consumers import Outcome, handle_message
+from workers.tickets.handlers import HANDLERS
 
 ORDER_STATUS = {ORDER_CREATED: "created", ORDER_CANCELLED: "cancelled", ORDER_COMPLETED: "complete"}
 
@@ -101,8 +104,6 @@ def order_event(
 
 def outbox_rows(db: Database, aggregate_id: str) -> list[dict[str, Any]]:
     """The events recorded for one ticket, oldest first, decoded from the outbox."""
-    from api.tickets.models import OUTBOX
-
     table = OUTBOX.outbox
     with db.transaction() as session:
         rows = session.execute(
@@ -111,3 +112,8 @@ def outbox_rows(db: Database, aggregate_id: str) -> list[dict[str, Any]]:
             .order_by(table.c.sequence)
         ).all()
     return [{"type": row.event_type, **Envelope.from_json(row.payload).__dict__} for row in rows]
+
+
+def deliver(db: Database, envelope: Envelope) -> Outcome:
+    """Hand an event to the tickets consumer's unit of work, as the runner would."""
+    return handle_message(db, OUTBOX, HANDLERS, envelope)
