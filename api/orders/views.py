@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import current_app
 from flask.views import MethodView
@@ -15,10 +16,20 @@ from api.orders.services import OrderService
 from common.auth.current_user import require_user
 from common.clock import isoformat_z
 from common.http.docs import SECURITY
+from common.http.problems import PROBLEM_JSON, ProblemSchema
 from common.money import format_cents
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 blp = Blueprint("orders", __name__, url_prefix="/api/orders",
                 description="Buy a ticket: an order holds it until paid, cancelled or expired.")
+
+
+def problem(status: int, description: str) -> Callable[[F], F]:
+    """Document an error response of a route: its meaning, as problem+json."""
+    decorator: Callable[[F], F] = blp.alt_response(
+        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+    return decorator
 
 
 def service() -> OrderService:
@@ -45,8 +56,8 @@ class Orders(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(OrderListArgsSchema, location="query")
     @blp.response(200, OrderPageSchema)
-    @blp.alt_response(401, description="Not signed in")
-    @blp.alt_response(422, description="Bad limit or cursor")
+    @problem(401, "Not signed in")
+    @problem(422, "Bad limit or cursor")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """My orders, newest first (`limit`, then `cursor` = the previous `nextCursor`)."""
         page = service().list_mine(require_user().id, args["limit"], args["cursor"])
@@ -55,10 +66,10 @@ class Orders(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(NewOrderSchema)
     @blp.response(201, OrderSchema)
-    @blp.alt_response(401, description="Not signed in (or cookie without X-CSRF-Token)")
-    @blp.alt_response(404, description="No such ticket")
-    @blp.alt_response(409, description="Own ticket, or the ticket is reserved or sold")
-    @blp.alt_response(422, description="ticketId missing or not a UUID")
+    @problem(401, "Not signed in (or cookie without X-CSRF-Token)")
+    @problem(404, "No such ticket")
+    @problem(409, "Own ticket, or the ticket is reserved or sold")
+    @problem(422, "ticketId missing or not a UUID")
     def post(self, body: dict[str, uuid.UUID]) -> dict[str, Any]:
         """Order a ticket: it is held for you until `expiresAt` unless you pay first."""
         return order_body(service().create(require_user().id, body["ticketId"]))
@@ -68,9 +79,9 @@ class Orders(MethodView):
 class OrderById(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, OrderSchema)
-    @blp.alt_response(401, description="Not signed in")
-    @blp.alt_response(403, description="Someone else's order")
-    @blp.alt_response(404, description="No such order (or the id is not a UUID)")
+    @problem(401, "Not signed in")
+    @problem(403, "Someone else's order")
+    @problem(404, "No such order (or the id is not a UUID)")
     def get(self, order_id: uuid.UUID) -> dict[str, Any]:
         """One of my orders."""
         return order_body(service().get_mine(require_user().id, order_id))
@@ -80,10 +91,10 @@ class OrderById(MethodView):
 class CancelOrder(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, OrderSchema)
-    @blp.alt_response(401, description="Not signed in (or cookie without X-CSRF-Token)")
-    @blp.alt_response(403, description="Someone else's order")
-    @blp.alt_response(404, description="No such order")
-    @blp.alt_response(409, description="The order is already complete or cancelled")
+    @problem(401, "Not signed in (or cookie without X-CSRF-Token)")
+    @problem(403, "Someone else's order")
+    @problem(404, "No such order")
+    @problem(409, "The order is already complete or cancelled")
     def post(self, order_id: uuid.UUID) -> dict[str, Any]:
         """Cancel my unpaid order and release its ticket."""
         return order_body(service().cancel(require_user().id, order_id))
