@@ -63,7 +63,7 @@ def test_new_event_refuses_an_unknown_type() -> None:
 
 
 def _wire(**changes: object) -> bytes:
-    body = {
+    body: dict[str, object] = {
         "id": str(uuid.uuid4()),
         "type": "tickets.created",
         "occurredAt": "2026-11-24T20:00:00.000Z",

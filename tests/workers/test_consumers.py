@@ -7,7 +7,12 @@ import subprocess
 import sys
 import uuid
 
+import nats
+from nats.js.api import ConsumerInfo
+
+from common.events.catalogue import TICKET_CREATED, TICKET_UPDATED
 from common.events.envelope import Envelope
+from tests.conftest import NATS_URL
 from tests.workers import backbone as schema
 from tests.workers.support import (
     Backbone,
@@ -49,7 +54,7 @@ def test_a_duplicate_delivery_is_acknowledged_and_ignored(backbone: Backbone) ->
         # Different Nats-Msg-Ids get past JetStream's dedup: the consumer must still see one.
         _publish(backbone, event, "first")
         _publish(backbone, event, "second")
-        wait_until(lambda: _consumer_idle(backbone, schema.catalogue.TICKET_CREATED))
+        wait_until(lambda: _consumer_idle(backbone, TICKET_CREATED))
     assert backbone.count(schema.applications) == 1
 
 
@@ -61,7 +66,7 @@ def test_an_event_ahead_of_its_predecessor_waits_then_converges(backbone: Backbo
         _publish(backbone, created)
         wait_until(lambda: _replica(backbone).get(ticket_id) == (1, "v1"))
         _publish(backbone, v3)
-        wait_until(lambda: _delivered(backbone, schema.catalogue.TICKET_UPDATED) >= 2)
+        wait_until(lambda: _delivered(backbone, TICKET_UPDATED) >= 2)
         assert _replica(backbone)[ticket_id] == (1, "v1")
         _publish(backbone, v2)
         wait_until(lambda: _replica(backbone).get(ticket_id) == (3, "v3"))
@@ -77,10 +82,10 @@ def test_a_restarted_consumer_continues_from_its_durable(backbone: Backbone) -> 
     _publish(backbone, schema.ticket_event(second, 1, "while down"))
     with running_consumer(backbone):
         wait_until(lambda: second in _replica(backbone))
-        wait_until(lambda: _consumer_idle(backbone, schema.catalogue.TICKET_CREATED))
-    info = _consumer_info(backbone, schema.catalogue.TICKET_CREATED)
+        wait_until(lambda: _consumer_idle(backbone, TICKET_CREATED))
+    info = _consumer_info(backbone, TICKET_CREATED)
     assert info.num_redelivered == 0
-    assert info.delivered.stream_seq == 2
+    assert info.delivered is not None and info.delivered.stream_seq == 2
     assert backbone.count(schema.applications) == 2
 
 
@@ -108,31 +113,30 @@ def test_sigterm_stops_the_consumer_process_cleanly(backbone: Backbone) -> None:
         assert process.wait(10) == 0, process.stdout.read() if process.stdout else ""
     finally:
         process.kill()
-    assert _consumer_info(backbone, schema.catalogue.TICKET_CREATED).num_ack_pending == 0
+    assert _consumer_info(backbone, TICKET_CREATED).num_ack_pending == 0
 
 
-def _consumer_info(backbone: Backbone, event_type: str) -> object:
-    import nats
-
-    from tests.conftest import NATS_URL
-
-    async def info() -> object:
+def _consumer_info(backbone: Backbone, event_type: str) -> ConsumerInfo:
+    async def info() -> ConsumerInfo:
         nc = await nats.connect(NATS_URL)
         try:
-            return await nc.jetstream().consumer_info(
-                backbone.events.stream, durable_name(schema.SERVICE, event_type)
+            durable = durable_name(schema.SERVICE, event_type)
+            found: ConsumerInfo = await nc.jetstream().consumer_info(
+                backbone.events.stream, durable
             )
+            return found
         finally:
             await nc.close()
 
-    return run_async(info)
+    result: ConsumerInfo = run_async(info)
+    return result
 
 
 def _consumer_idle(backbone: Backbone, event_type: str) -> bool:
     info = _consumer_info(backbone, event_type)
-    return info.num_pending == 0 and info.num_ack_pending == 0  # type: ignore[attr-defined]
+    return info.num_pending == 0 and info.num_ack_pending == 0
 
 
 def _delivered(backbone: Backbone, event_type: str) -> int:
     info = _consumer_info(backbone, event_type)
-    return int(info.delivered.consumer_seq)  # type: ignore[attr-defined]
+    return info.delivered.consumer_seq if info.delivered else 0

@@ -6,12 +6,14 @@ import uuid
 
 import pytest
 
+from common.events.catalogue import EXPIRATION_COMPLETED
+from common.events.envelope import Envelope, new_event
 from tests.workers import backbone as schema
 from tests.workers.support import Backbone
 from workers.consumers import Outcome, handle_message, was_processed
 
 
-def _handle(backbone: Backbone, event: schema.Envelope) -> Outcome:
+def _handle(backbone: Backbone, event: Envelope) -> Outcome:
     return handle_message(backbone.db, schema.TABLES, schema.HANDLERS, event)
 
 
@@ -55,6 +57,6 @@ def test_a_stale_event_is_ignored_but_recorded(backbone: Backbone) -> None:
 
 
 def test_an_event_type_without_a_handler_is_ignored(backbone: Backbone) -> None:
-    event = schema.new_event("expiration.completed", {"orderId": str(uuid.uuid4())})
+    event = new_event(EXPIRATION_COMPLETED, {"orderId": str(uuid.uuid4())})
     assert _handle(backbone, event) is Outcome.IGNORED
     assert not was_processed(backbone.db, schema.TABLES, event)
