@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from deploy.local.probes import pid_alive, pid_from_file, wait_for
 from deploy.local.settings import LocalStackError
@@ -34,7 +36,10 @@ class EmbeddedRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def _client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        # No retries: after SHUTDOWN the dropped connection is the expected answer.
+        return redis.Redis(
+            port=self.port, socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+        )
 
     def _answers(self) -> bool:
         try:

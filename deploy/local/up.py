@@ -15,6 +15,7 @@ from types import FrameType
 from deploy.local.databases import migrate
 from deploy.local.devkeys import ensure_dev_secrets
 from deploy.local.infrastructure import Infrastructure
+from deploy.local.probes import port_answers
 from deploy.local.procfile import write_procfile
 from deploy.local.progress import say, shown, step
 from deploy.local.readiness import Probe
@@ -42,6 +43,16 @@ def _probes(settings: LocalSettings, stack: Stack) -> list[Probe]:
     ]
 
 
+def _ensure_ports_free(settings: LocalSettings, stack: Stack) -> None:
+    ports = [service.port(settings.service_port_base) for service in stack.services]
+    taken = [port for port in [*ports, settings.gateway_port] if port_answers("127.0.0.1", port)]
+    if taken:
+        raise LocalStackError(
+            f"ports {taken} are in use: is another `make up` running (or left behind by kill -9)? "
+            "Stop it, or move ours with PORT and TICKETING_SERVICE_PORT_BASE"
+        )
+
+
 def run(settings: LocalSettings, infrastructure: Infrastructure, started: float) -> int:
     """Bring the stack up and supervise it until it is stopped."""
     settings.run_dir.mkdir(parents=True, exist_ok=True)
@@ -49,6 +60,7 @@ def run(settings: LocalSettings, infrastructure: Infrastructure, started: float)
     with step(f"preparing development keys and secrets ({shown(settings.run_dir)})"):
         secrets = ensure_dev_secrets(settings.run_dir)
     stack = plan_stack(settings, urls, secrets)
+    _ensure_ports_free(settings, stack)
     if stack.missing:
         say(f"==> not written yet, skipped: {', '.join(s.name for s in stack.missing)}")
     migrated = stack.migrated(settings)

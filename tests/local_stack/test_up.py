@@ -1,0 +1,118 @@
+"""`up` against the machine's PostgreSQL, Redis and NATS: serves via the gateway, stops clean."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from common.config import normalise_database_url
+from deploy.local.gateway_process import find_nginx
+from deploy.local.services import SERVICES
+from tests.local_stack.processes import alive
+from tests.local_stack.up_process import UpProcess, free_port_block
+from tests.local_stack.upstreams import free_port
+
+SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
+DATABASE_PREFIX = f"ticketing_e2e_{os.getpid()}_"
+
+
+def drop_databases(prefix: str) -> None:
+    engine = create_engine(normalise_database_url(SERVER_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        names = connection.scalars(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+            {"pattern": prefix.replace("_", r"\_") + "%"},
+        ).all()
+        for name in names:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def databases() -> Iterator[str]:
+    """A database name prefix of this test run; its databases are dropped afterwards."""
+    yield DATABASE_PREFIX
+    drop_databases(DATABASE_PREFIX)
+
+
+@pytest.mark.parametrize("gateway_kind", ["python", "nginx"])
+def test_up_serves_every_service_through_the_gateway_and_sigterm_stops_every_process(
+    gateway_kind: str, databases: str, tmp_path: Path
+) -> None:
+    if gateway_kind == "nginx" and find_nginx() is None:
+        pytest.skip("nginx is not installed (.ci/run installs it)")
+    port, base = free_port(), free_port_block()
+    up = UpProcess(
+        {
+            **os.environ,
+            "DATABASE_URL": SERVER_URL,
+            "REDIS_URL": f"{REDIS_BASE}/0",
+            "NATS_URL": NATS_URL,
+            "PORT": str(port),
+            "TICKETING_SERVICE_PORT_BASE": str(base),
+            "TICKETING_RUN_DIR": str(tmp_path / "run"),
+            "TICKETING_DB_PREFIX": databases,
+            "TICKETING_GATEWAY": gateway_kind,
+        }
+    )
+    try:
+        up.wait_until_up()
+
+        current = requests.get(f"http://127.0.0.1:{port}/api/users/currentuser", timeout=5)
+        assert current.status_code == 200
+        assert current.json() == {"currentUser": None}
+        running = [service for service in SERVICES if service.present()]
+        for service in running:
+            health = requests.get(f"http://127.0.0.1:{service.port(base)}/healthz", timeout=5)
+            assert health.status_code == 200, service.name
+        assert requests.get(f"http://127.0.0.1:{port}/api/none", timeout=5).status_code == 404
+        assert f"gateway: {'NGINX' if gateway_kind == 'nginx' else 'Python gateway'}" in up.output
+        processes = up.descendants()
+        assert len(processes) > 2 * len(running)
+
+        assert up.stop() == 0, up.output
+        assert alive(processes) == []
+    finally:
+        up.cleanup()
+
+
+def test_the_run_dir_gets_the_procfile_keys_and_owner_only_secrets(
+    databases: str, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    up = UpProcess(
+        {
+            **os.environ,
+            "DATABASE_URL": SERVER_URL,
+            "REDIS_URL": f"{REDIS_BASE}/0",
+            "NATS_URL": NATS_URL,
+            "PORT": str(free_port()),
+            "TICKETING_SERVICE_PORT_BASE": str(free_port_block()),
+            "TICKETING_RUN_DIR": str(run_dir),
+            "TICKETING_DB_PREFIX": databases,
+            "TICKETING_GATEWAY": "python",
+        }
+    )
+    try:
+        up.wait_until_up()
+        private_key = (run_dir / "keys" / "jwt-private.pem").read_text()
+        public_key = (run_dir / "keys" / "jwt-public.pem").read_text()
+        procfile = (run_dir / "Procfile").read_text()
+        assert up.stop() == 0
+    finally:
+        up.cleanup()
+
+    marker = "ticketing development key: never use in production\n"
+    assert private_key.startswith(marker + "-----BEGIN PRIVATE KEY-----")
+    assert public_key.startswith(marker + "-----BEGIN PUBLIC KEY-----")
+    for secret in ("keys/jwt-private.pem", "secrets/secret_key", "Procfile", "env"):
+        assert (run_dir / secret).stat().st_mode & 0o077 == 0, secret
+    assert "auth: exec env DATABASE_URL=postgresql+psycopg://" in procfile
+    assert f"/{databases}auth JWT_PRIVATE_KEY_FILE=" in procfile

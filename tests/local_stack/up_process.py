@@ -1,0 +1,88 @@
+"""`python -m deploy.local.up` run as a real subprocess by the tests, output collected."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from deploy.local.settings import PROJECT_ROOT
+from tests.local_stack.processes import descendants_of, terminate_all
+
+UP_LINE = "Ticketing is up:"
+
+
+def free_port_block(size: int = 5) -> int:
+    """The first of `size` consecutive free loopback ports."""
+    for base in range(20000 + os.getpid() % 1000 * 30, 60000, 10):
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise AssertionError("no block of free ports")
+
+
+class UpProcess:
+    """One run of `up`; `stop` sends SIGTERM as an operator would."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deploy.local.up"],
+            cwd=PROJECT_ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.lines: list[str] = []
+        self.seen: set[int] = set()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip())
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_until_up(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(line.startswith(UP_LINE) for line in self.lines):
+            if self.process.poll() is not None:
+                time.sleep(0.2)
+                raise AssertionError(f"up exited with {self.process.returncode}:\n{self.output}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"up did not come up in {timeout}s:\n{self.output}")
+            time.sleep(0.1)
+
+    def descendants(self) -> list[int]:
+        """Every process below `up` right now (remembered for cleanup)."""
+        found = descendants_of(self.process.pid)
+        self.seen.update(found)
+        return found
+
+    def stop(self, timeout: float = 90) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def cleanup(self) -> None:
+        """After a failed test: kill whatever is left so other tests are not disturbed."""
+        if self.process.poll() is None:
+            self.descendants()
+            self.process.kill()
+            self.process.wait()
+        terminate_all(sorted(self.seen))
