@@ -25,6 +25,7 @@ from common.auth.current_user import CurrentUser, require_user
 from common.clock import isoformat_z
 from common.errors import FieldError, ValidationFailed
 from common.http.docs import SECURITY
+from common.http.problems import PROBLEM_JSON, ProblemSchema
 from common.money import format_cents
 
 blp = Blueprint(
@@ -43,6 +44,14 @@ TICKET_ID = [
         "schema": {"type": "string", "format": "uuid"},
     }
 ]
+
+
+def problem(status: int, description: str) -> Callable[[F], F]:
+    """Document an error response as an RFC 9457 problem."""
+    decorator: Callable[[F], F] = blp.alt_response(
+        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
+    )
+    return decorator
 
 
 def service() -> TicketService:
@@ -94,7 +103,7 @@ def page_request(query: dict[str, Any]) -> PageRequest:
 class Tickets(MethodView):
     @blp.arguments(ListQuerySchema, location="query")
     @blp.response(200, TicketPageSchema)
-    @blp.alt_response(422, description="Bad cursor, limit or sellerId")
+    @problem(422, "Bad cursor, limit or sellerId")
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Available tickets, newest first; with sellerId, that seller's tickets in any status."""
         seller_id = query.get("sellerId")
@@ -104,8 +113,8 @@ class Tickets(MethodView):
 
     @blp.doc(security=SECURITY)
     @blp.response(201, TicketSchema)
-    @blp.alt_response(401, description="Not signed in (or cookie without X-CSRF-Token)")
-    @blp.alt_response(422, description="Invalid title or price (one entry per field)")
+    @problem(401, "Not signed in (or cookie without X-CSRF-Token)")
+    @problem(422, "Invalid title or price (one entry per field)")
     @signed_in
     @blp.arguments(TicketInputSchema)
     def post(
@@ -120,8 +129,8 @@ class Tickets(MethodView):
 class MyTickets(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, TicketPageSchema)
-    @blp.alt_response(401, description="Not signed in")
-    @blp.alt_response(422, description="Bad cursor or limit")
+    @problem(401, "Not signed in")
+    @problem(422, "Bad cursor or limit")
     @signed_in
     @blp.arguments(PageQuerySchema, location="query")
     def get(self, query: dict[str, Any], user: CurrentUser) -> dict[str, Any]:
@@ -132,19 +141,19 @@ class MyTickets(MethodView):
 @blp.route("/<ticket_id>", parameters=TICKET_ID)
 class TicketById(MethodView):
     @blp.response(200, TicketSchema)
-    @blp.alt_response(404, description="No such ticket")
-    @blp.alt_response(422, description="The id is not a UUID")
+    @problem(404, "No such ticket")
+    @problem(422, "The id is not a UUID")
     def get(self, ticket_id: str) -> dict[str, Any]:
         """One ticket, in any status."""
         return ticket_body(service().get(ticket_id_from(ticket_id)))
 
     @blp.doc(security=SECURITY)
     @blp.response(200, TicketSchema)
-    @blp.alt_response(401, description="Not signed in (or cookie without X-CSRF-Token)")
-    @blp.alt_response(403, description="Only the seller edits a ticket")
-    @blp.alt_response(404, description="No such ticket")
-    @blp.alt_response(409, description="Locked by an order, sold, or changed meanwhile")
-    @blp.alt_response(422, description="Invalid id, title or price (one entry per field)")
+    @problem(401, "Not signed in (or cookie without X-CSRF-Token)")
+    @problem(403, "Only the seller edits a ticket")
+    @problem(404, "No such ticket")
+    @problem(409, "Locked by an order, sold, or changed meanwhile")
+    @problem(422, "Invalid id, title or price (one entry per field)")
     @signed_in
     @blp.arguments(TicketInputSchema)
     def put(self, body: dict[str, Any], ticket_id: str, user: CurrentUser) -> dict[str, Any]:

@@ -54,6 +54,8 @@ def test_every_documented_route_names_its_errors_and_the_writes_their_security(
     ):
         assert paths[path][method]["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
     assert "security" not in paths["/api/tickets"]["get"]
+    conflict = paths["/api/tickets/{ticket_id}"]["put"]["responses"]["409"]
+    assert "application/problem+json" in conflict["content"]
 
 
 def test_the_openapi_document_describes_the_ticket_and_the_price(client: FlaskClient) -> None:
