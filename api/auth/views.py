@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Response, after_this_request, current_app, request
 from flask.views import MethodView
@@ -38,6 +39,9 @@ from common.auth.current_user import optional_user
 from common.clock import isoformat_z
 from common.errors import Unauthenticated
 from common.http.docs import SECURITY
+from common.http.problems import documents_problem
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 blp = Blueprint(
     "users",
@@ -45,6 +49,11 @@ blp = Blueprint(
     url_prefix="/api/users",
     description="Accounts, sessions (cookies + CSRF) and bearer tokens.",
 )
+
+
+def problem(status: int, description: str) -> Callable[[F], F]:
+    """Document an error response of this blueprint as an RFC 9457 problem."""
+    return documents_problem(blp, status, description)
 
 
 def service() -> AuthService:
@@ -78,7 +87,7 @@ def token_pair(signed_in: SignedIn) -> dict[str, Any]:
 class Signup(MethodView):
     @blp.arguments(SignupSchema)
     @blp.response(201, UserSchema)
-    @blp.alt_response(409, description="The email is already registered")
+    @problem(409, "The email is already registered")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Create an account and sign in (sets the session cookies)."""
         signed_in = service().signup(body["email"], body["password"])
@@ -90,8 +99,8 @@ class Signup(MethodView):
 class Signin(MethodView):
     @blp.arguments(CredentialsSchema)
     @blp.response(200, UserSchema)
-    @blp.alt_response(401, description="Wrong email or password")
-    @blp.alt_response(429, description="Too many attempts (see Retry-After)")
+    @problem(401, "Wrong email or password")
+    @problem(429, "Too many attempts (see Retry-After)")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Sign in with email and password (sets the session cookies)."""
         signed_in = service().signin(body["email"], body["password"], request.remote_addr or "")
@@ -103,8 +112,8 @@ class Signin(MethodView):
 class Tokens(MethodView):
     @blp.arguments(CredentialsSchema)
     @blp.response(200, TokenPairSchema)
-    @blp.alt_response(401, description="Wrong email or password")
-    @blp.alt_response(429, description="Too many attempts (see Retry-After)")
+    @problem(401, "Wrong email or password")
+    @problem(429, "Too many attempts (see Retry-After)")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Get bearer tokens for API integrations (no cookies)."""
         signed_in = service().signin(body["email"], body["password"], request.remote_addr or "")
@@ -115,7 +124,7 @@ class Tokens(MethodView):
 class Refresh(MethodView):
     @blp.doc(security=[{"bearerAuth": []}, {"cookieAuth": []}])
     @blp.response(200, RefreshResultSchema)
-    @blp.alt_response(401, description="Missing, used, revoked or expired refresh token")
+    @problem(401, "Missing, used, revoked or expired refresh token")
     @jwt_required(refresh=True)
     def post(self) -> dict[str, Any]:
         """Rotate the refresh token (cookie + X-CSRF-Token, or `Authorization: Bearer`)."""
@@ -147,6 +156,7 @@ def _session_family() -> str | None:
 class Signout(MethodView):
     @blp.doc(security=[{}, *SECURITY])
     @blp.response(204)
+    @problem(401, "A cookie session without X-CSRF-Token, or a forged token")
     def post(self) -> Response:
         """Revoke this session's tokens and clear the cookies."""
         service().signout(_session_family())

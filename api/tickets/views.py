@@ -25,7 +25,7 @@ from common.auth.current_user import CurrentUser, require_user
 from common.clock import isoformat_z
 from common.errors import FieldError, ValidationFailed
 from common.http.docs import SECURITY
-from common.http.problems import PROBLEM_JSON, ProblemSchema
+from common.http.problems import documents_problem
 from common.money import format_cents
 
 blp = Blueprint(
@@ -47,11 +47,8 @@ TICKET_ID = [
 
 
 def problem(status: int, description: str) -> Callable[[F], F]:
-    """Document an error response as an RFC 9457 problem."""
-    decorator: Callable[[F], F] = blp.alt_response(
-        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
-    )
-    return decorator
+    """Document an error response of this blueprint as an RFC 9457 problem."""
+    return documents_problem(blp, status, description)
 
 
 def service() -> TicketService:

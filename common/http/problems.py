@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask import Response, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
 from common.errors import FieldError, TicketingError
@@ -18,6 +18,10 @@ from common.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# RFC 9110 names, where Python's HTTPStatus still uses the older RFC 7231 ones.
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 _DETAILS = {
     400: "Invalid request.",
@@ -51,6 +55,19 @@ class ProblemSchema(ma.Schema):
     requestId = ma.fields.String(allow_none=True)
 
 
+def status_title(status: int) -> str:
+    """The RFC 9110 reason phrase of a status code."""
+    return _TITLES.get(status) or HTTPStatus(status).phrase
+
+
+def documents_problem(blp: Blueprint, status: int, description: str) -> Callable[[F], F]:
+    """Document an error response of a view as an RFC 9457 problem."""
+    decorator: Callable[[F], F] = blp.alt_response(
+        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
+    )
+    return decorator
+
+
 def problem(
     status: int,
     detail: str | None = None,
@@ -61,7 +78,7 @@ def problem(
     """Build a problem+json response."""
     body = {
         "type": "about:blank",
-        "title": title or HTTPStatus(status).phrase,
+        "title": title or status_title(status),
         "status": status,
         "detail": detail or _DETAILS.get(status, HTTPStatus(status).description),
         "errors": [error.as_dict() for error in errors],
@@ -130,7 +147,7 @@ class ProblemApi(Api):
     def _register_responses(self) -> None:
         self.spec.components.schema("Problem", schema=ProblemSchema)
         for status in HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
+            response: dict[str, Any] = {"description": status_title(status)}
             if status >= 400:
                 response["content"] = {PROBLEM_JSON: {"schema": "Problem"}}
             self.spec.components.response(status.name, response, lazy=True)
