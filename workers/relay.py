@@ -23,11 +23,13 @@ from workers.streams import EventSettings, ensure_stream
 
 log = logging.getLogger(__name__)
 
-# One active relay per service database: a second replica waits as a hot standby.
-_LOCK = sql.SQL("SELECT pg_try_advisory_xact_lock(hashtext('ticketing.outbox.relay'))")
+# One active relay per service database (a second replica is a hot standby); the lock and
+# the batch come in one round trip. A volatile CTE is evaluated once, never inlined.
 _PENDING = sql.SQL(
-    "SELECT sequence, event_id, event_type, payload FROM {} "
-    "WHERE published_at IS NULL ORDER BY sequence LIMIT %s FOR UPDATE"
+    "WITH relay AS "
+    "(SELECT pg_try_advisory_xact_lock(hashtext('ticketing.outbox.relay')) AS active) "
+    "SELECT o.sequence, o.event_id, o.event_type, o.payload FROM {} AS o, relay "
+    "WHERE relay.active AND o.published_at IS NULL ORDER BY o.sequence LIMIT %s FOR UPDATE OF o"
 ).format(sql.Identifier(OUTBOX_TABLE))
 _MARK = sql.SQL("UPDATE {} SET published_at = now() WHERE sequence = ANY(%s)").format(
     sql.Identifier(OUTBOX_TABLE)
@@ -81,9 +83,6 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish and mark one batch; returns how many rows were published."""
         async with self.db.transaction():
-            locked = await (await self.db.execute(_LOCK)).fetchone()
-            if not locked or not locked[0]:
-                return 0
             cursor = await self.db.execute(_PENDING, (self.settings.batch_size,))
             rows = await cursor.fetchall()
             published = await self._publish(rows)
