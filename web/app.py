@@ -1,28 +1,59 @@
-"""App factory of the web front-end (a skeleton until the pages land)."""
+"""App factory of the web front-end: server-rendered pages calling the APIs via the gateway."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from common.config import ServiceSettings
 from common.http.health import install_health
 from common.http.metrics import HttpMetrics
-from common.http.requests import install_request_hooks
 from common.logging import configure_logging
+from web.client import ApiClient
+from web.config import WebSettings
+from web.context import install_context
+from web.errors import install_error_pages
+from web.formatting import install_filters
+from web.forms import check_csrf, csrf_token
+from web.views import register_views
+
+SESSION_COOKIE = "web_session"
 
 
-def create_app(settings: ServiceSettings | None = None) -> Flask:
+def create_app(settings: WebSettings | None = None) -> Flask:
     """Build the web app from the environment (or the given settings)."""
-    settings = settings or ServiceSettings.from_env("web")
-    configure_logging(settings.service, settings.log_level)
+    settings = settings or WebSettings.from_env()
+    base = settings.service
+    configure_logging(base.service, base.log_level)
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes)
-    install_request_hooks(app)
-    HttpMetrics(settings.service).install(app)
+    app.config.update(
+        SECRET_KEY=base.secret_key,
+        MAX_CONTENT_LENGTH=base.max_body_bytes,
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=base.jwt.cookie_secure,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    if base.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=base.trusted_proxies,
+            x_proto=base.trusted_proxies,
+            x_host=base.trusted_proxies,
+        )
+    app.extensions["web_settings"] = settings
+    client = ApiClient(
+        settings.gateway_url,
+        connect_timeout=settings.api_connect_timeout_seconds,
+        read_timeout=settings.api_read_timeout_seconds,
+    )
+    install_context(app, client)
+    app.before_request(check_csrf)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    install_filters(app)
+    HttpMetrics(base.service).install(app)
     install_health(app, {})
-
-    @app.get("/")
-    def home() -> str:
-        return render_template("home.html")
-
+    install_error_pages(app)
+    register_views(app)
     return app

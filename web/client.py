@@ -1,0 +1,139 @@
+"""The HTTP client of the APIs behind the gateway: one connection pool, JSON in and out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import urllib3
+from urllib3.exceptions import HTTPError
+
+from common.errors import FieldError
+
+log = logging.getLogger(__name__)
+
+JSON_TYPES = ("application/json", "application/problem+json")
+
+
+class ApiUnavailable(Exception):
+    """The gateway or an API could not be reached, timed out, or failed on its side (5xx)."""
+
+    def __init__(self, detail: str, status: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+class ApiProblem(Exception):
+    """An API refused the request with a problem+json answer (4xx)."""
+
+    def __init__(self, status: int, detail: str, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = list(errors)
+
+
+def _field_errors(raw: Any) -> list[FieldError]:
+    if not isinstance(raw, list):
+        return []
+    errors = []
+    for item in raw:
+        if isinstance(item, dict) and isinstance(item.get("message"), str):
+            field_name = item.get("field")
+            errors.append(FieldError(item["message"], field_name if field_name else None))
+    return errors
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """An API's answer: status, parsed JSON body (or None) and the cookies it set."""
+
+    status: int
+    body: Any
+    set_cookies: Sequence[str] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def problem(self) -> ApiProblem:
+        """The answer as an ApiProblem (for a 4xx)."""
+        body = self.body if isinstance(self.body, dict) else {}
+        detail = body.get("detail")
+        if not isinstance(detail, str) or not detail:
+            detail = f"The request failed ({self.status})."
+        return ApiProblem(
+            self.status,
+            detail,
+            _field_errors(body.get("errors")),
+        )
+
+    def data(self) -> Any:
+        """The JSON body of a successful answer; raises ApiProblem otherwise."""
+        if not self.ok:
+            raise self.problem()
+        return self.body
+
+
+class ApiClient:
+    """Sends requests to the gateway over a shared, thread-safe connection pool."""
+
+    def __init__(self, base_url: str, connect_timeout: float, read_timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._pool = urllib3.PoolManager(
+            num_pools=4,
+            maxsize=16,
+            retries=False,  # a POST must never be sent twice behind the user's back
+            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+        )
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str],
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        """One request; 5xx answers and transport failures raise ApiUnavailable."""
+        url = self.base_url + path
+        query = {key: value for key, value in (params or {}).items() if value}
+        if query:
+            url += "?" + urlencode(query)
+        all_headers = {"Accept": "application/json", **headers}
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers["Content-Type"] = "application/json"
+        try:
+            response = self._pool.request(method, url, body=body, headers=all_headers)
+        except HTTPError as exc:
+            log.warning("%s %s failed: %r", method, path, exc)
+            raise ApiUnavailable("The service could not be reached.") from exc
+        if response.status >= 500:
+            log.warning("%s %s answered %s", method, path, response.status)
+            raise ApiUnavailable("The service is not available right now.", response.status)
+        return ApiResponse(
+            status=response.status,
+            body=_json_body(response),
+            set_cookies=tuple(response.headers.getlist("Set-Cookie")),
+        )
+
+    def close(self) -> None:
+        self._pool.clear()
+
+
+def _json_body(response: urllib3.BaseHTTPResponse) -> Any:
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if content_type not in JSON_TYPES or not response.data:
+        return None
+    try:
+        return json.loads(response.data)
+    except ValueError:
+        return None

@@ -1,0 +1,13 @@
+"""The web pages, one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from web.views import auth, orders, payments, tickets
+
+
+def register_views(app: Flask) -> None:
+    """Attach every area's pages to the app."""
+    for blueprint in (auth.bp, tickets.bp, orders.bp, payments.bp):
+        app.register_blueprint(blueprint)
