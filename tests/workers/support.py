@@ -70,6 +70,12 @@ class Backbone:
         with self.db.transaction() as session:
             return list(session.execute(sa.select(table).where(*where)).all())
 
+    def applications(self) -> int:
+        """How many handler runs changed the replica and committed."""
+        with self.db.transaction() as session:
+            total = session.execute(sa.select(sa.func.sum(schema.replica.c.applied))).scalar()
+        return int(total or 0)
+
     def count(self, table: sa.Table, *where: Any) -> int:
         with self.db.transaction() as session:
             return int(

@@ -66,8 +66,8 @@ def test_poison_message_is_dead_lettered_after_max_deliver_then_replayed(
 
 
 def test_a_replay_that_fails_again_opens_a_new_dead_letter(backbone: Backbone) -> None:
-    _poison(backbone, "Still poison")
-    event = schema.ticket_event(uuid.uuid4(), 1, "Still poison")
+    _poison(backbone, "Poison again")
+    event = schema.ticket_event(uuid.uuid4(), 1, "Poison again")
     with running_consumer(backbone):
         publish_raw(
             backbone.events, backbone.events.subject(event.type), event.to_json(), str(event.id)
