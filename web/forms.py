@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import request, session
@@ -70,18 +70,14 @@ class FormState:
         self.alerts.append(message)
         self.status = status
 
-    def add_problem(self, problem: ApiProblem, aliases: Mapping[str, str] | None = None) -> None:
+    def add_problem(self, problem: ApiProblem) -> None:
         """Put each field error next to its field; the rest goes in the form's alert."""
-        aliases = aliases or {}
         self.status = problem.status if problem.status in KEPT_STATUSES else 422
-        placed = False
         for error in problem.errors:
-            name = aliases.get(error.field or "", error.field)
-            if name is not None and name in self.values:
-                self.errors.setdefault(name, []).append(error.message)
-                placed = True
+            if error.field is not None and error.field in self.values:
+                self.errors.setdefault(error.field, []).append(error.message)
             else:
                 self.alerts.append(error.message)
-        explains = not problem.errors or (not placed and problem.detail not in GENERIC_DETAILS)
+        explains = not problem.errors or problem.detail not in GENERIC_DETAILS
         if explains and problem.detail not in self.alerts:
             self.alerts.insert(0, problem.detail)

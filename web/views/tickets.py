@@ -26,7 +26,8 @@ def _page_params() -> dict[str, str]:
 
 
 def _ticket_input(form: FormState) -> dict[str, Any]:
-    return {"title": form.value("title"), "price": form.value("price").strip()}
+    price = form.value("price").strip().removeprefix("$").strip()
+    return {"title": form.value("title"), "price": price}
 
 
 @bp.get("/")
