@@ -158,6 +158,8 @@ async def run_relay(
             try:
                 if db is None or db.closed or db.broken:
                     db = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+                    # Marks need no fsync wait: a mark lost in a crash is a deduplicated resend.
+                    await db.execute("SET synchronous_commit = off")
                 relay = OutboxRelay(settings, js, db)
                 published = await relay.publish_batch()
                 if time.monotonic() - pruned_at > 600:

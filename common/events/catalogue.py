@@ -114,17 +114,22 @@ SCHEMAS: Mapping[str, type[ma.Schema]] = {
     PAYMENT_REFUNDED: PaymentRefundedSchema,
 }
 EVENT_TYPES: frozenset[str] = frozenset(SCHEMAS)
+# Schemas hold no per-load state, so one instance per type and mode serves every thread.
+# Producers are strict; consumers ignore unknown fields so a producer may add one first.
+_INSTANCES: Mapping[tuple[str, bool], ma.Schema] = {
+    (event_type, strict): schema(unknown=ma.RAISE if strict else ma.EXCLUDE)
+    for event_type, schema in SCHEMAS.items()
+    for strict in (True, False)
+}
 
 
 def validate_data(
     event_type: str, data: Mapping[str, Any], *, strict: bool = True
 ) -> dict[str, Any]:
     """Check `data` against its type's schema and return its JSON form (ids as strings, times Z)."""
-    # Producers are strict; consumers ignore unknown fields so a producer may add one first.
-    schema_class = SCHEMAS.get(event_type)
-    if schema_class is None:
+    schema = _INSTANCES.get((event_type, strict))
+    if schema is None:
         raise EventContractError(f"unknown event type {event_type!r}")
-    schema = schema_class(unknown=ma.RAISE if strict else ma.EXCLUDE)
     try:
         loaded = schema.load(dict(data))
     except ma.ValidationError as exc:
