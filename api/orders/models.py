@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, Index, String, text
+from sqlalchemy import CheckConstraint, Enum, Index, String, Table, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.elements import TextClause
 
@@ -60,6 +60,9 @@ class Order(Base):
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+ORDERS: Table = Order.__table__  # type: ignore[assignment]
 
 
 class Ticket(Base):

@@ -71,7 +71,8 @@ def test_fifty_concurrent_buyers_of_one_ticket_get_one_order_and_49_conflicts(
         for thread in threads:
             thread.join(120)
         statuses = Counter(status for status, _ in results)
-        assert statuses == {201: 1, 409: BUYERS - 1}, results
+        odd = [result for result in results if result[0] not in (201, 409)]
+        assert statuses == {201: 1, 409: BUYERS - 1}, odd
         assert {detail for status, detail in results if status == 409} == {
             "The ticket is reserved by another order."}
         with db.transaction() as session:

@@ -1,0 +1,363 @@
+"""Order creation throughput: POST /api/orders from 32 concurrent buyers on distinct tickets.
+
+Seeds the orders service's tickets replica with one ticket per order straight in the
+database, drives `POST /api/orders` from concurrent clients (each with its own user and a
+keep-alive connection) and prints orders/s, p50, p99. Then runs pgbench with the same
+number of clients on the equivalent SQL transaction (ticket lookup, live-order check,
+order insert, outbox insert + NOTIFY, commit: the same tables, indexes and constraints)
+and prints the ratio of the two, i.e. what the HTTP + Python layers cost on top of the
+database.
+
+Without --url it starts the orders app under gunicorn itself, on a scratch database
+(`ticketing_bench_orders`, dropped and recreated) with a throwaway RS256 key pair:
+
+    .venv/bin/python -m bench.order_creation            # or: python bench/order_creation.py
+
+Against a running orders service, give its URL, its database (tickets are seeded and
+orders written there) and a key it accepts:
+
+    python -m bench.order_creation --url http://127.0.0.1:8103 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/orders \\
+        --jwt-private-key-file .run/keys/jwt-private.pem
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jwt
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.engine import URL, make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH_DATABASE = "ticketing_bench_orders"
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105 - the dev default
+
+# Ticket n of the bench has id md5(n)::uuid, so SQL (and pgbench) can name it from n alone.
+SEED_TICKETS = """
+INSERT INTO tickets (id, version, title, price_cents, currency, seller_id, sold, order_id)
+SELECT md5(:tag || n)::uuid, 1, 'Bench ticket ' || n, 2000, 'usd', gen_random_uuid(), false, NULL
+FROM generate_series(1, :count) AS n
+"""
+
+# What one POST /api/orders does in the database, with the same statements and indexes.
+PGBENCH_SCRIPT = """\\set n random(1, :tickets)
+\\set buyer random(1, 1000000000)
+BEGIN;
+SELECT id, title, price_cents, currency, seller_id, sold FROM tickets
+  WHERE id = md5('{tag}' || :n)::uuid;
+SELECT status FROM orders WHERE ticket_id = md5('probe' || :buyer)::uuid
+  AND status IN ('awaiting_payment', 'complete', 'created');
+INSERT INTO orders (id, ticket_id, user_id, status, version, ticket_title, price_cents,
+                    currency, reason, expires_at, created_at, updated_at)
+  VALUES (gen_random_uuid(), gen_random_uuid(), md5(:buyer::text)::uuid, 'created', 1,
+          'Bench ticket', 2000, 'usd', NULL, now() + interval '15 minutes', now(), now());
+INSERT INTO outbox_events (event_id, event_type, aggregate_id, payload)
+  VALUES (gen_random_uuid(), 'orders.created', gen_random_uuid(), '{payload}');
+SELECT pg_notify('ticketing_outbox', '');
+END;
+"""
+PAYLOAD = json.dumps({
+    "id": str(uuid.uuid4()), "type": "orders.created", "occurredAt": "2026-01-01T00:00:00.000Z",
+    "correlationId": uuid.uuid4().hex, "data": {
+        "id": str(uuid.uuid4()), "version": 1, "status": "created", "ticketId": str(uuid.uuid4()),
+        "userId": str(uuid.uuid4()), "expiresAt": "2026-01-01T00:15:00.000Z",
+        "priceCents": 2000, "currency": "usd", "reason": None}},
+    separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What one load run measured."""
+
+    label: str
+    count: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        """Nearest-rank percentile of the latencies, in ms."""
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+    def line(self) -> str:
+        worst = max(self.latencies_ms, default=0.0)
+        mean = statistics.fmean(self.latencies_ms or [0.0])
+        return (f"{self.label:<26} {self.rate:8.0f} /s   p50 {self.percentile(0.5):6.1f} ms   "
+                f"p99 {self.percentile(0.99):6.1f} ms   max {worst:6.1f} ms   "
+                f"mean {mean:6.1f} ms   n={self.count} errors={self.errors}")
+
+
+class Tokens:
+    """Access tokens the orders service accepts, one per simulated buyer."""
+
+    def __init__(self, private_key_pem: str | None, secret: str) -> None:
+        self.key, self.algorithm = (private_key_pem, "RS256") if private_key_pem else (
+            secret, "HS256")
+
+    def issue(self, user_id: uuid.UUID) -> str:
+        now = int(time.time())
+        return jwt.encode({
+            "sub": str(user_id), "email": f"{user_id.hex[:12]}@bench.example", "type": "access",
+            "fresh": False, "jti": str(uuid.uuid4()), "iat": now, "nbf": now,
+            "exp": now + 3600, "iss": "ticketing", "csrf": str(uuid.uuid4()),
+        }, self.key, algorithm=self.algorithm)
+
+
+def rsa_pair() -> tuple[str, str]:
+    """A throwaway RS256 key pair (PEM private, PEM public)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+def sqlalchemy_url(url: str) -> URL:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def scratch_database(server_url: str) -> str:
+    """Drop, recreate and migrate the benchmark's own orders database; its URL."""
+    server = sqlalchemy_url(server_url)
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{SCRATCH_DATABASE}" WITH (FORCE)'))
+    admin.dispose()
+    url = server.set(database=SCRATCH_DATABASE).render_as_string(hide_password=False)
+    subprocess.run([sys.executable, "-m", "common.db.migrate", "orders"], cwd=ROOT, check=True,
+                   env={**os.environ, "DATABASE_URL": url})
+    return url
+
+
+def seed_tickets(database_url: str, count: int, tag: str) -> list[uuid.UUID]:
+    """Put `count` free tickets in the replica; their ids."""
+    engine = sa.create_engine(sqlalchemy_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(sa.text(SEED_TICKETS), {"tag": tag, "count": count})
+        rows = connection.execute(sa.text(
+            "SELECT md5(:tag || n)::uuid FROM generate_series(1, :count) AS n"
+        ), {"tag": tag, "count": count}).scalars().all()
+        connection.execute(sa.text("ANALYZE tickets"))
+    engine.dispose()
+    return list(rows)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(database_url: str, public_key: str, workers: int, threads: int) -> Iterator[str]:
+    """The orders app under gunicorn (gthread workers) on a free port; its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development",
+           "JWT_ALGORITHM": "RS256", "JWT_PUBLIC_KEY": public_key, "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--no-control-socket", "-k", "gthread",
+         "-w", str(workers), "--threads", str(threads), "--backlog", "2048",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "api.orders.app:create_app()"],
+        cwd=ROOT, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, process)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    parts = urlsplit(base)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit("gunicorn exited before it served")
+        try:
+            connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{base}/healthz did not answer")
+
+
+class Client(threading.Thread):
+    """One buyer: orders its share of tickets one after the other on a kept-alive connection."""
+
+    def __init__(self, base: str, token: str, tickets: list[uuid.UUID],
+                 start_gate: threading.Barrier) -> None:
+        super().__init__(daemon=True)
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.prefix = parts.path.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.tickets, self.gate = tickets, start_gate
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        self.gate.wait()
+        for ticket_id in self.tickets:
+            body = json.dumps({"ticketId": str(ticket_id)})
+            started = time.perf_counter()
+            try:
+                connection.request("POST", f"{self.prefix}/api/orders", body=body,
+                                   headers=self.headers)
+                response = connection.getresponse()
+                payload = response.read()
+                status = response.status
+                if response.will_close:
+                    connection.close()
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                status, payload = 0, repr(exc).encode()
+            elapsed = (time.perf_counter() - started) * 1000
+            if status == 201:
+                self.latencies.append(elapsed)
+            else:
+                self.errors.append(f"{status} {payload[:200]!r}")
+        connection.close()
+
+
+def drive(base: str, tokens: Tokens, tickets: list[uuid.UUID], clients: int,
+          label: str) -> Figures:
+    """Order every ticket once, spread over `clients` concurrent buyers."""
+    gate = threading.Barrier(clients + 1)
+    workers = [Client(base, tokens.issue(uuid.uuid4()), tickets[i::clients], gate)
+               for i in range(clients)]
+    for worker in workers:
+        worker.start()
+    gate.wait()
+    started = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - started
+    latencies = [ms for worker in workers for ms in worker.latencies]
+    errors = [error for worker in workers for error in worker.errors]
+    for error in errors[:5]:
+        print(f"  error: {error}", file=sys.stderr)
+    return Figures(label, len(latencies), len(errors), seconds, latencies)
+
+
+def pgbench(database_url: str, clients: int, seconds: int, tickets: int, tag: str) -> Figures:
+    """pgbench on the equivalent transaction; latencies from its per-transaction log."""
+    binary = shutil.which("pgbench") or next(
+        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))), None)
+    if binary is None:
+        raise SystemExit("pgbench not found: apt-get install -y postgresql-client")
+    url = make_url(database_url)
+    env = {**os.environ, "PGHOST": url.host or "127.0.0.1", "PGPORT": str(url.port or 5432),
+           "PGUSER": url.username or "postgres", "PGDATABASE": url.database or "postgres"}
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "order.sql"
+        script.write_text(PGBENCH_SCRIPT.format(tag=tag, payload=PAYLOAD))
+        result = subprocess.run(
+            [binary, "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)),
+             "-T", str(seconds), "-D", f"tickets={tickets}", "-f", str(script),
+             "-l", "--log-prefix", str(Path(folder) / "log")],
+            env=env, capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"pgbench failed:\n{result.stdout}\n{result.stderr}")
+        latencies = [int(line.split()[2]) / 1000
+                     for log in Path(folder).glob("log*") for line in log.read_text().splitlines()]
+    failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    return Figures("pgbench (same SQL)", len(latencies), int(failed.group(1)) if failed else 0,
+                   float(seconds), latencies)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--url", help="a running orders service (default: start gunicorn)")
+    parser.add_argument("--database-url", help="its database (required with --url)")
+    parser.add_argument("--server-url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                               DEFAULT_SERVER),
+                        help="PostgreSQL server for the scratch database (without --url)")
+    parser.add_argument("--jwt-private-key-file", help="RS256 key the service trusts (--url)")
+    parser.add_argument("--jwt-secret", default=DEV_JWT_SECRET, help="HS256 secret (--url)")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--orders", type=int, default=8000, help="orders in the measured run")
+    parser.add_argument("--warmup", type=int, default=1000, help="orders before measuring")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (own server)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    args = parser.parse_args(argv)
+    if args.url and not args.database_url:
+        parser.error("--url needs --database-url (the replica is seeded there)")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    tag = uuid.uuid4().hex[:8]
+    database_url = args.database_url or scratch_database(args.server_url)
+    tickets = seed_tickets(database_url, args.warmup + args.orders, tag)
+    warmup, measured = tickets[:args.warmup], tickets[args.warmup:]
+    if args.url:
+        key_pem = Path(args.jwt_private_key_file).read_text() if args.jwt_private_key_file else None
+        tokens = Tokens(key_pem, args.jwt_secret)
+        wait_healthy(args.url)
+        server: AbstractContextManager[str] = nullcontext(args.url)
+    else:
+        private, public = rsa_pair()
+        tokens = Tokens(private, args.jwt_secret)
+        server = gunicorn(database_url, public, args.workers, args.threads)
+    with server as base:
+        where = base if args.url else f"{base} (gunicorn -k gthread -w {args.workers} " \
+                                      f"--threads {args.threads})"
+        print(f"orders service: {where}; {args.clients} clients; {os.cpu_count()} CPUs")
+        drive(base, tokens, warmup, args.clients, "warm-up")
+        app = drive(base, tokens, measured, args.clients, "POST /api/orders")
+    database = pgbench(database_url, args.clients, args.pgbench_seconds, len(tickets), tag)
+    print(app.line())
+    print(database.line())
+    print(f"{'ratio app/pgbench':<26} {app.rate / database.rate:8.2f}")
+    target = app.rate >= 500 and app.percentile(0.99) < 100 and app.errors == 0
+    print(f"target (>= 500 orders/s, p99 < 100 ms, no errors): {'met' if target else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
