@@ -132,4 +132,6 @@ def payment_error(
 
 def card_error(payment_error: JsonObject, payment_intent: JsonObject) -> StripeApiError:
     """A 402 `card_error` that also carries the PaymentIntent, as Stripe sends on a decline."""
-    return StripeApiError(402, dict(sorted({**payment_error, "payment_intent": payment_intent}.items())))
+    return StripeApiError(
+        402, dict(sorted({**payment_error, "payment_intent": payment_intent}.items()))
+    )

@@ -67,6 +67,7 @@ def payment_intent(
     description: str | None,
     metadata: dict[str, str],
     automatic_payment_methods: JsonObject | None,
+    allowed_payment_method_types: list[str] | None,
     receipt_email: str | None,
     statement_descriptor_suffix: str | None,
 ) -> JsonObject:
@@ -74,6 +75,7 @@ def payment_intent(
     return {
         "id": pi_id,
         "object": "payment_intent",
+        "allowed_payment_method_types": allowed_payment_method_types,
         "amount": amount,
         "amount_capturable": 0,
         "amount_details": {"tip": {}},
@@ -89,6 +91,7 @@ def payment_intent(
         "created": created,
         "currency": currency,
         "customer": None,
+        "customer_account": None,
         "description": description,
         "excluded_payment_method_types": None,
         "last_payment_error": None,
@@ -97,6 +100,7 @@ def payment_intent(
         "metadata": metadata,
         "next_action": None,
         "on_behalf_of": None,
+        "payment_details": None,
         "payment_method": None,
         "payment_method_configuration_details": None,
         "payment_method_options": {

@@ -92,7 +92,7 @@ CARDS: dict[str, TestCard] = {
 _ALIASES = {"insufficientFunds": "chargeDeclinedInsufficientFunds"}
 
 PAYMENT_METHOD_PREFIX = "pm_card_"
-TOKEN_PREFIX = "tok_"
+TOKEN_PREFIX = "tok_"  # noqa: S105 - a Stripe test-token id prefix, not a secret
 
 
 def magic_card(reference: str) -> TestCard | None:

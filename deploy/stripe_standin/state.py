@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from deploy.stripe_standin.errors import JsonObject
+from deploy.stripe_standin.payment_methods import TestCard
 
 KINDS = ("payment_intents", "charges", "refunds", "payment_methods", "events")
 
@@ -19,6 +20,7 @@ class Ledger:
         self._lock = threading.RLock()
         self._tables: dict[str, dict[str, JsonObject]] = {kind: {} for kind in KINDS}
         self._used_payment_methods: set[str] = set()
+        self._cards: dict[str, TestCard] = {}
 
     @contextmanager
     def locked(self) -> Iterator[Ledger]:
@@ -42,13 +44,26 @@ class Ledger:
         with self._lock:
             return copy.deepcopy(list(self._tables[kind].values()))
 
-    def mark_used(self, pm_id: str) -> bool:
-        """Record that a PaymentMethod was confirmed; False when it already was."""
+    def add_payment_method(self, method: JsonObject, card: TestCard) -> JsonObject:
+        """Store a PaymentMethod together with the test card that decides its charges."""
         with self._lock:
-            if pm_id in self._used_payment_methods:
-                return False
+            self._cards[method["id"]] = card
+            return self.add("payment_methods", method)
+
+    def card_of(self, pm_id: str) -> TestCard:
+        """The test card behind a stored PaymentMethod."""
+        with self._lock:
+            return self._cards[pm_id]
+
+    def is_used(self, pm_id: str) -> bool:
+        """Whether a PaymentMethod was already confirmed on some PaymentIntent."""
+        with self._lock:
+            return pm_id in self._used_payment_methods
+
+    def mark_used(self, pm_id: str) -> None:
+        """Record that a PaymentMethod was confirmed (Stripe will not take it again)."""
+        with self._lock:
             self._used_payment_methods.add(pm_id)
-            return True
 
     def reset(self) -> None:
         """Forget everything."""
@@ -56,3 +71,4 @@ class Ledger:
             for table in self._tables.values():
                 table.clear()
             self._used_payment_methods.clear()
+            self._cards.clear()

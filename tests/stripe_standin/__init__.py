@@ -1,0 +1,1 @@
+"""Tests of the local Stripe stand-in, driven by the real stripe client."""
