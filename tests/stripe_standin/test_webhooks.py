@@ -167,7 +167,7 @@ def test_the_delay_knob_holds_deliveries_back_without_slowing_the_api(
     make_standin: Callable[..., StandinServer], receiver: Receiver
 ) -> None:
     server = make_standin(
-        webhook_url=receiver.url, webhook_secret=WEBHOOK_SECRET, webhook_delay_ms=400
+        webhook_url=receiver.url, webhook_secret=WEBHOOK_SECRET, webhook_delay_ms=1000
     )
     started = time.monotonic()
     client_for(server).v1.payment_intents.create(params=card_payment())
@@ -176,8 +176,8 @@ def test_the_delay_knob_holds_deliveries_back_without_slowing_the_api(
     receiver.wait_for(1)
     delivered = time.monotonic() - started
 
-    assert answered < 0.4
-    assert delivered >= 0.4
+    assert answered < 1.0
+    assert delivered >= 1.0
 
 
 def test_webhooks_can_be_reconfigured_at_run_time(
