@@ -6,9 +6,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from common.config import DEV_KEY_MARKER
 from deploy.local.files import write_private
 
@@ -26,9 +23,13 @@ class DevSecrets:
 
 
 def _ensure_key_pair(private_file: Path, public_file: Path) -> None:
+    if private_file.exists() and public_file.exists():
+        return
+    # Imported only when a key is made: honcho forks `up` once per process, so it stays small.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if private_file.exists():
-        if public_file.exists():
-            return
         pem = private_file.read_bytes().split(b"\n", 1)[1]
         key = serialization.load_pem_private_key(pem, password=None)
     else:

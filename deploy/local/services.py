@@ -10,11 +10,18 @@ DEFAULT_PORT_BASE = 8100
 
 
 def module_exists(module: str) -> bool:
-    """Whether `module` can be imported (its package and file exist)."""
+    """Whether `module` exists, without running its package's __init__ (find_spec would)."""
+    package, _, name = module.rpartition(".")
     try:
-        return importlib.util.find_spec(module) is not None
+        spec = importlib.util.find_spec(package)
     except ModuleNotFoundError:
         return False
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    return any(
+        (Path(folder) / f"{name}.py").is_file() or (Path(folder) / name / "__init__.py").is_file()
+        for folder in spec.submodule_search_locations
+    )
 
 
 @dataclass(frozen=True)
