@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tests.workers import backbone as schema
 from tests.workers.support import (
     Backbone,
+    running_consumer,
     running_relay,
     stream_messages,
     wait_until,
@@ -79,20 +80,24 @@ def test_relay_killed_between_publish_and_mark_loses_nothing_and_duplicates_noth
     backbone: Backbone,
 ) -> None:
     ids = [_save(backbone, uuid.uuid4(), 1, f"ticket {n}") for n in range(20)]
-    crashing = _relay_process(backbone, OUTBOX_TEST_PAUSE_BEFORE_MARK_MS="60000")
-    try:
-        wait_until(lambda: len(stream_messages(backbone.events)) == 20, timeout=20, step=0.1)
-        assert _pending(backbone) == 20
-    finally:
-        crashing.send_signal(signal.SIGKILL)
-        crashing.wait(10)
-    restarted = _relay_process(backbone)
-    try:
-        wait_until(lambda: _pending(backbone) == 0, timeout=20, step=0.05)
-    finally:
-        restarted.send_signal(signal.SIGTERM)
-        assert restarted.wait(10) == 0
+    with running_consumer(backbone):
+        crashing = _relay_process(backbone, OUTBOX_TEST_PAUSE_BEFORE_MARK_MS="60000")
+        try:
+            wait_until(lambda: len(stream_messages(backbone.events)) == 20, timeout=20, step=0.1)
+            assert _pending(backbone) == 20
+        finally:
+            crashing.send_signal(signal.SIGKILL)
+            crashing.wait(10)
+        restarted = _relay_process(backbone)
+        try:
+            wait_until(lambda: _pending(backbone) == 0, timeout=20, step=0.05)
+        finally:
+            restarted.send_signal(signal.SIGTERM)
+            assert restarted.wait(10) == 0
+        wait_until(lambda: backbone.count(schema.replica) == 20)
+    # Republished after the crash, yet stored once (JetStream dedup) and applied once.
     assert [msg_id for msg_id, _ in stream_messages(backbone.events)] == [str(i) for i in ids]
+    assert backbone.applications() == 20
 
 
 def test_sigterm_lets_the_relay_finish_its_batch_before_exiting(backbone: Backbone) -> None:
