@@ -30,20 +30,20 @@ class LocalSettings:
     """Ports, folders and the infrastructure URLs given by the developer (if any)."""
 
     project_root: Path
-    run_dir: Path
-    gateway_port: int
-    service_port_base: int
-    database_url: str | None
-    redis_url: str | None
-    nats_url: str | None
-    postgres_port: int
-    redis_port: int
-    nats_port: int
-    database_prefix: str
-    gateway: str
-    log_level: str
-    order_expiration_seconds: str
-    ready_timeout_seconds: int
+    run_dir: Path  # TICKETING_RUN_DIR (.run): data, keys, Procfile, rendered nginx.conf
+    gateway_port: int  # PORT (8080)
+    service_port_base: int  # TICKETING_SERVICE_PORT_BASE (8100): web, auth +1, tickets +2...
+    database_url: str | None  # DATABASE_URL: a PostgreSQL server to use instead of ours
+    redis_url: str | None  # REDIS_URL
+    nats_url: str | None  # NATS_URL
+    postgres_port: int  # LOCAL_PG_PORT (15432) of the embedded PostgreSQL
+    redis_port: int  # LOCAL_REDIS_PORT (16379)
+    nats_port: int  # LOCAL_NATS_PORT (14222)
+    database_prefix: str  # TICKETING_DB_PREFIX (ticketing_): databases are PREFIX<service>
+    gateway: str  # TICKETING_GATEWAY: auto (NGINX if installed), nginx or python
+    log_level: str  # LOG_LEVEL (INFO), passed to every process
+    order_expiration_seconds: str  # ORDER_EXPIRATION_SECONDS (900), passed through
+    ready_timeout_seconds: int  # TICKETING_READY_TIMEOUT (90): give up if not answering by then
     python: str = sys.executable
 
     @classmethod
