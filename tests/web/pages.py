@@ -24,6 +24,13 @@ def csrf_token(page: str) -> str:
     return found.group(1)
 
 
+def why(response: TestResponse) -> str:
+    """A failed step's status and the page's alert, for assertion messages."""
+    page = text(response)
+    shown = alert(page) if 'role="alert"' in page else page[:2000]
+    return f"{response.status_code}: {shown}"
+
+
 def submit(
     browser: FlaskClient,
     action: str,
@@ -42,7 +49,7 @@ def sign_up(browser: FlaskClient, email: str, password: str = PASSWORD) -> TestR
     response = submit(
         browser, "/signup", {"email": email, "password": password}, form_page="/signup"
     )
-    assert response.status_code == 302, text(response)
+    assert response.status_code == 302, why(response)
     return response
 
 
@@ -51,7 +58,7 @@ def sell(browser: FlaskClient, title: str = "Concert", price: str = "20.00") -> 
     response = submit(
         browser, "/tickets/new", {"title": title, "price": price}, form_page="/tickets/new"
     )
-    assert response.status_code == 302, text(response)
+    assert response.status_code == 302, why(response)
     location = response.headers["Location"]
     assert location.startswith("/tickets/"), location
     return location.rsplit("/", 1)[1]
@@ -61,7 +68,7 @@ def buy(browser: FlaskClient, ticket_id: str) -> str:
     """Press Buy on the ticket's page; the new order's id."""
     page = f"/tickets/{ticket_id}"
     response = submit(browser, f"{page}/buy", {}, form_page=page)
-    assert response.status_code == 302, text(response)
+    assert response.status_code == 302, why(response)
     location = response.headers["Location"]
     assert location.startswith("/orders/"), location
     return location.rsplit("/", 1)[1]
