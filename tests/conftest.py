@@ -31,9 +31,20 @@ REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
+_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:8]
+
+
 def worker_suffix() -> str:
+    """Unique per test run and worker, so concurrent runs on one machine never share a database."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return f"_{worker}" if worker else ""
+    return f"_{_RUN_ID}_{worker}" if worker else f"_{_RUN_ID}"
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def worker_index() -> int:
@@ -57,23 +68,22 @@ def rsa_keys() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def migrated_database() -> Callable[[str], str]:
+def migrated_database() -> Iterator[Callable[[str], str]]:
     """Create and migrate a service's test database once per session; returns its URL."""
     created: dict[str, str] = {}
 
     def database(service: str) -> str:
         if service not in created:
             name = f"ticketing_test_{service}{worker_suffix()}"
-            admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            drop_database(name)
             url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
             upgrade(service, url)
             created[service] = url
         return created[service]
 
-    return database
+    yield database
+    for url in created.values():
+        drop_database(str(make_url(url).database))
 
 
 def truncate_all(url: str) -> None:
