@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,15 @@ from common.errors import FieldError, Forbidden, NotFound
 
 LIVE_TICKET_INDEX = "uq_orders_live_ticket"
 
+# Built once: order creation is the hot path, and rebuilding statements per call costs
+# more CPU than running them.
+_HOLDER = select(Order.status).where(Order.ticket_id == Ticket.id, LIVE).scalar_subquery()
+TICKET_AND_HOLDER = select(
+    Ticket.id, Ticket.title, Ticket.price_cents, Ticket.currency, Ticket.seller_id, Ticket.sold,
+    _HOLDER.label("holder"),
+).where(Ticket.id == bindparam("ticket_id"))
+INSERT_ORDER = insert(ORDERS)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -47,7 +56,8 @@ class OrderService:
         """Reserve the ticket for the buyer; the unique index settles concurrent buyers."""
         try:
             with self.db.transaction() as session:
-                ticket = session.execute(_ticket_and_holder(ticket_id)).first()
+                # The ticket and the status of the live order holding it, in one round trip.
+                ticket = session.execute(TICKET_AND_HOLDER, {"ticket_id": ticket_id}).first()
                 if ticket is None:
                     raise NotFound("No ticket with this id.",
                                    [FieldError("Unknown ticket.", "ticketId")])
@@ -61,7 +71,7 @@ class OrderService:
                     expires_at=expiry(now, self.lifetime_seconds), created_at=now, updated_at=now,
                 )
                 # A Core insert: the ORM unit of work would double this use case's CPU time.
-                session.execute(insert(ORDERS).values(_row(order)))
+                session.execute(INSERT_ORDER, _row(order))
                 record_created(session, order, self.clock)
         except IntegrityError as exc:
             if _constraint(exc) != LIVE_TICKET_INDEX:
@@ -106,14 +116,6 @@ def _owned(session: Session, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
     if order.user_id != user_id:
         raise Forbidden("This order belongs to someone else.")
     return order
-
-
-def _ticket_and_holder(ticket_id: uuid.UUID) -> Select[Any]:
-    """The replica's ticket and the status of the live order holding it, in one round trip."""
-    holder = select(Order.status).where(Order.ticket_id == Ticket.id, LIVE).scalar_subquery()
-    return select(Ticket.id, Ticket.title, Ticket.price_cents, Ticket.currency,
-                  Ticket.seller_id, Ticket.sold, holder.label("holder")).where(
-        Ticket.id == ticket_id)
 
 
 def _row(order: Order) -> dict[str, Any]:
