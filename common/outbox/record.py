@@ -17,13 +17,17 @@ def record(
     """Queue `event` for publishing: it exists if and only if the caller's transaction commits."""
     # Call it after writing (and so locking) the aggregate's row: that is what orders the
     # outbox sequence of one aggregate like its commits.
-    session.execute(
-        sa.insert(tables.outbox).values(
+    recorded = (
+        sa.insert(tables.outbox)
+        .values(
             event_id=event.id,
             event_type=event.type,
             aggregate_id=aggregate_id,
             payload=event.to_json().decode(),
         )
+        .returning(tables.outbox.c.sequence)
+        .cte("recorded")
     )
-    # NOTIFY is transactional: the relay is woken at commit, never for a rolled-back change.
-    session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+    # One round trip: the insert runs once as a CTE. NOTIFY is transactional, so the relay
+    # is woken at commit and never for a rolled-back change.
+    session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(recorded))
