@@ -153,11 +153,15 @@ def test_a_reserved_ticket_shows_no_buy_button_and_a_stale_buy_explains_why(
     stale_page = text(browser.get(f"/tickets/{for_sale}"))
     first = make_browser()
     sign_up(first, "first@example.com")
-    buy(first, for_sale)
+    order_id = buy(first, for_sale)
     backend.deliver_events()
 
     page = text(browser.get(f"/tickets/{for_sale}"))
     assert "Reserved" in page and ">Buy</button>" not in page
+    assert "Someone is buying this ticket right now." in page
+    buyers_view = text(first.get(f"/tickets/{for_sale}"))
+    assert "You are buying this ticket." in buyers_view
+    assert f'href="/orders/{order_id}">Go to your order</a>' in buyers_view
     token = re.search(r'name="csrf_token" value="([^"]+)"', stale_page)
     assert token
     response = browser.post(f"/tickets/{for_sale}/buy", data={"csrf_token": token.group(1)})

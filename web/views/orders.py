@@ -44,13 +44,16 @@ def order_page(order_id: uuid.UUID, form: FormState | None = None) -> ResponseRe
     order: dict[str, Any] = api().get(f"/api/orders/{order_id}").data()
     form = form or FormState()
     live = order.get("status") in CANCELLABLE
+    # Paid, but the order completes when the payment's event reaches orders: wait for it.
+    confirming = live and request.args.get("paid") == "1"
     body = render_template(
         "orders/show.html",
         order=order,
         form=form,
         seconds_left=seconds_left(order.get("expiresAt")) if live else 0,
-        payable=order.get("status") in PAYABLE,
-        cancellable=order.get("status") in CANCELLABLE,
+        confirming=confirming,
+        payable=order.get("status") in PAYABLE and not confirming,
+        cancellable=live and not confirming,
         standin=current_app.extensions["web_settings"].stripe_standin,
         standin_methods=STANDIN_METHODS,
         timeline=[step for step in order.get("timeline") or [] if isinstance(step, dict)],

@@ -66,4 +66,4 @@ def pay(order_id: uuid.UUID) -> ResponseReturnValue:
         flash("Your payment is being processed. This page shows the result when it is done.")
     else:
         flash("Thank you! Your payment went through.")
-    return redirect(url_for("orders.show", order_id=order_id))
+    return redirect(url_for("orders.show", order_id=order_id, paid=1))

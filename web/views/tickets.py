@@ -60,14 +60,25 @@ def new() -> ResponseReturnValue:
     return (body, form.status) if form.invalid else body
 
 
+def _my_order_for(ticket: dict[str, Any], user: dict[str, Any] | None) -> str | None:
+    """The id of my order holding this ticket, if the holder is me."""
+    order_id = ticket.get("orderId")
+    if user is None or not order_id or ticket.get("status") == "available":
+        return None
+    response = api().get(f"/api/orders/{order_id}")  # 403 when it is someone else's
+    return str(order_id) if response.ok else None
+
+
 def _ticket_page(ticket_id: uuid.UUID, form: FormState | None = None) -> ResponseReturnValue:
     ticket = api().get(f"/api/tickets/{ticket_id}").data()
     user = current_user()
+    mine = user is not None and user["id"] == ticket["sellerId"]
     form = form or FormState()
     body = render_template(
         "tickets/show.html",
         ticket=ticket,
-        mine=user is not None and user["id"] == ticket["sellerId"],
+        mine=mine,
+        my_order=None if mine else _my_order_for(ticket, user),
         form=form,
     )
     return (body, form.status) if form.invalid else body
