@@ -14,6 +14,7 @@ from web.context import install_context
 from web.errors import install_error_pages
 from web.formatting import install_filters
 from web.forms import check_csrf, csrf_token
+from web.headers import install_security_headers
 from web.views import register_views
 
 SESSION_COOKIE = "web_session"
@@ -55,5 +56,6 @@ def create_app(settings: WebSettings | None = None) -> Flask:
     HttpMetrics(base.service).install(app)
     install_health(app, {})
     install_error_pages(app)
+    install_security_headers(app)
     register_views(app)
     return app

@@ -91,3 +91,11 @@ def test_an_unreachable_gateway_gets_a_friendly_503_page(
 
     assert response.status_code == 503
     assert "Please try again in a moment." in text(response)
+
+
+def test_pages_forbid_framing_and_foreign_scripts(browser: FlaskClient) -> None:
+    response = browser.get("/signin")
+
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
