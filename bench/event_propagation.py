@@ -45,11 +45,19 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
-def fresh_database() -> str:
-    """Drop and recreate the benchmark database with the backbone test service's tables."""
+def drop_database() -> None:
+    """Remove the benchmark database."""
     admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_database() -> str:
+    """Drop and recreate the benchmark database with the backbone test service's tables."""
+    drop_database()
+    admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
     admin.dispose()
     url = make_url(SERVER_URL).set(database=DATABASE).render_as_string(hide_password=False)
@@ -238,6 +246,7 @@ def main() -> int:
                 asyncio.run(_delete_stream(name))
             except Exception as exc:  # cleanup of a benchmark stream is best effort
                 print(f"could not delete stream {name}: {exc}")
+        drop_database()
     b50, b99 = report("backbone", measured)
     f50, f99 = report("floor", floor)
     print(

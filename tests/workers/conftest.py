@@ -10,26 +10,27 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from common.db import Database
-from tests.conftest import SERVER_URL, worker_suffix
+from tests.conftest import SERVER_URL, drop_database, worker_suffix
 from tests.workers import backbone as schema
 from tests.workers.support import Backbone, delete_stream, run_async
 from workers.streams import EventSettings
 
 
 @pytest.fixture(scope="session")
-def backbone_url() -> str:
-    """A database of the test-only backbone service, created from its metadata once."""
+def backbone_url() -> Iterator[str]:
+    """A database of the test-only backbone service, created from its metadata, dropped after."""
     name = f"ticketing_test_backbone{worker_suffix()}"
+    drop_database(name)
     admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
     engine = sa.create_engine(url)
     schema.metadata.create_all(engine)
     engine.dispose()
-    return url
+    yield url
+    drop_database(name)
 
 
 @pytest.fixture
