@@ -41,7 +41,6 @@ class EventSettings:
     ack_wait_seconds: float = 30.0
     duplicate_window_seconds: float = 120.0
     max_age_seconds: float = 7 * 24 * 3600.0
-    fetch_batch: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EventSettings:
@@ -56,10 +55,9 @@ class EventSettings:
             ack_wait_seconds=float(env.int("EVENTS_ACK_WAIT_SECONDS", 30)),
             duplicate_window_seconds=float(env.int("EVENTS_DUPLICATE_WINDOW_SECONDS", 120)),
             max_age_seconds=float(env.int("EVENTS_MAX_AGE_DAYS", 7) * 24 * 3600),
-            fetch_batch=env.int("EVENTS_FETCH_BATCH", 10),
         )
-        if settings.max_deliver < 1 or settings.fetch_batch < 1:
-            raise ConfigurationError("EVENTS_MAX_DELIVER and EVENTS_FETCH_BATCH must be >= 1")
+        if settings.max_deliver < 1:
+            raise ConfigurationError("EVENTS_MAX_DELIVER must be >= 1")
         return settings
 
     def subject(self, event_type: str) -> str:

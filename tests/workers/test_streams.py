@@ -38,7 +38,7 @@ def test_settings_come_from_the_environment_with_defaults() -> None:
         {"EVENTS_MAX_DELIVER": "0"},
         {"EVENTS_RETRY_DELAYS": "soon"},
         {"EVENTS_RETRY_DELAYS": "-1"},
-        {"EVENTS_FETCH_BATCH": "x"},
+        {"EVENTS_ACK_WAIT_SECONDS": "x"},
     ],
 )
 def test_bad_settings_are_refused(environ: dict[str, str]) -> None:
