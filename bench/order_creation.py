@@ -28,6 +28,7 @@ import asyncio
 import http.client
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -181,8 +182,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, public_key: str, workers: int, threads: int) -> Iterator[str]:
-    """The orders app under gunicorn (gthread workers) on a free port; its base URL."""
+def gunicorn(database_url: str, public_key: str, workers: int,
+             threads: int) -> Iterator[tuple[str, int]]:
+    """The orders app under gunicorn (gthread workers) on a free port; its URL and pid."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development",
            "JWT_ALGORITHM": "RS256", "JWT_PUBLIC_KEY": public_key, "LOG_LEVEL": "WARNING"}
@@ -195,13 +197,58 @@ def gunicorn(database_url: str, public_key: str, workers: int, threads: int) -> 
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, process)
-        yield base
+        yield base, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _proc_cpu(pid: str) -> tuple[int, float]:
+    """(parent pid, user + system CPU seconds) of a process from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _uid(pid: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    return -1
+
+
+class CpuMeter:
+    """CPU seconds spent by this client, the gunicorn we started and local PostgreSQL."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        try:
+            self.postgres_uid: int | None = pwd.getpwnam("postgres").pw_uid
+        except KeyError:
+            self.postgres_uid = None
+
+    def sample(self) -> dict[str, float]:
+        totals = {"client": time.process_time(), "app": 0.0, "postgres": 0.0}
+        for pid in (p.name for p in Path("/proc").iterdir() if p.name.isdigit()):
+            try:
+                parent, seconds = _proc_cpu(pid)
+                if self.server_pid is not None and self.server_pid in (int(pid), parent):
+                    totals["app"] += seconds
+                elif self.postgres_uid is not None and _uid(pid) == self.postgres_uid:
+                    totals["postgres"] += seconds
+            except (OSError, ValueError, IndexError):
+                continue  # the process ended meanwhile
+        return totals
+
+    def line(self, before: dict[str, float], after: dict[str, float], orders: int) -> str:
+        parts = []
+        for name in ("client", "app", "postgres"):
+            known = name != "app" or self.server_pid is not None
+            parts.append(f"{name} {(after[name] - before[name]) / orders * 1000:.2f} ms"
+                         if known and orders else f"{name} n/a")
+        return f"{'CPU per order':<26} " + ", ".join(parts)
 
 
 def wait_healthy(base: str, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -336,8 +383,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--orders", type=int, default=8000, help="orders in the measured run")
     parser.add_argument("--warmup", type=int, default=1000, help="orders before measuring")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (own server)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (own server)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     args = parser.parse_args(argv)
     if args.url and not args.database_url:
@@ -355,21 +402,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         key_pem = Path(args.jwt_private_key_file).read_text() if args.jwt_private_key_file else None
         tokens = Tokens(key_pem, args.jwt_secret)
         wait_healthy(args.url)
-        server: AbstractContextManager[str] = nullcontext(args.url)
+        server: AbstractContextManager[tuple[str, int | None]] = nullcontext((args.url, None))
+        where = args.url
     else:
         private, public = rsa_pair()
         tokens = Tokens(private, args.jwt_secret)
         server = gunicorn(database_url, public, args.workers, args.threads)
-    with server as base:
-        where = base if args.url else f"{base} (gunicorn -k gthread -w {args.workers} " \
-                                      f"--threads {args.threads})"
-        print(f"orders service: {where}; {args.clients} clients; {os.cpu_count()} CPUs")
+        where = f"gunicorn -k gthread -w {args.workers} --threads {args.threads}"
+    print(f"orders service: {where}; {args.clients} clients; {os.cpu_count()} CPUs; "
+          f"load average before {os.getloadavg()[0]:.1f}")
+    with server as (base, pid):
+        meter = CpuMeter(pid)
         drive(base, tokens, warmup, args.clients, "warm-up")
+        before = meter.sample()
         app = drive(base, tokens, measured, args.clients, "POST /api/orders")
+        cpu = meter.line(before, meter.sample(), app.count)
     database = pgbench(database_url, args.clients, args.pgbench_seconds, len(tickets), tag)
     print(app.line())
     print(database.line())
     print(f"{'ratio app/pgbench':<26} {app.rate / database.rate:8.2f}")
+    print(cpu)
+    print(f"{'load average after':<26} {os.getloadavg()[0]:8.1f}  (other work on this machine "
+          "competes for the same CPUs)")
     target = app.rate >= 500 and app.percentile(0.99) < 100 and app.errors == 0
     print(f"target (>= 500 orders/s, p99 < 100 ms, no errors): {'met' if target else 'NOT met'}")
     return 0

@@ -55,4 +55,8 @@ class OrderListArgsSchema(ma.Schema):
 
     limit = ma.fields.Integer(load_default=DEFAULT_PAGE_SIZE,
                               validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    cursor = ma.fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=200), validate.Regexp(r"^[A-Za-z0-9_-]+$")],
+        metadata={"description": "Opaque: the `nextCursor` of the previous page"},
+    )
