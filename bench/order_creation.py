@@ -80,13 +80,26 @@ INSERT INTO outbox_events (event_id, event_type, aggregate_id, payload)
 SELECT pg_notify('ticketing_outbox', '');
 END;
 """
-PAYLOAD = json.dumps({
-    "id": str(uuid.uuid4()), "type": "orders.created", "occurredAt": "2026-01-01T00:00:00.000Z",
-    "correlationId": uuid.uuid4().hex, "data": {
-        "id": str(uuid.uuid4()), "version": 1, "status": "created", "ticketId": str(uuid.uuid4()),
-        "userId": str(uuid.uuid4()), "expiresAt": "2026-01-01T00:15:00.000Z",
-        "priceCents": 2000, "currency": "usd", "reason": None}},
-    separators=(",", ":"))
+PAYLOAD = json.dumps(
+    {
+        "id": str(uuid.uuid4()),
+        "type": "orders.created",
+        "occurredAt": "2026-01-01T00:00:00.000Z",
+        "correlationId": uuid.uuid4().hex,
+        "data": {
+            "id": str(uuid.uuid4()),
+            "version": 1,
+            "status": "created",
+            "ticketId": str(uuid.uuid4()),
+            "userId": str(uuid.uuid4()),
+            "expiresAt": "2026-01-01T00:15:00.000Z",
+            "priceCents": 2000,
+            "currency": "usd",
+            "reason": None,
+        },
+    },
+    separators=(",", ":"),
+)
 
 
 @dataclass(frozen=True)
@@ -113,34 +126,52 @@ class Figures:
     def line(self) -> str:
         worst = max(self.latencies_ms, default=0.0)
         mean = statistics.fmean(self.latencies_ms or [0.0])
-        return (f"{self.label:<26} {self.rate:8.0f} /s   p50 {self.percentile(0.5):6.1f} ms   "
-                f"p99 {self.percentile(0.99):6.1f} ms   max {worst:6.1f} ms   "
-                f"mean {mean:6.1f} ms   n={self.count} errors={self.errors}")
+        return (
+            f"{self.label:<26} {self.rate:8.0f} /s   p50 {self.percentile(0.5):6.1f} ms   "
+            f"p99 {self.percentile(0.99):6.1f} ms   max {worst:6.1f} ms   "
+            f"mean {mean:6.1f} ms   n={self.count} errors={self.errors}"
+        )
 
 
 class Tokens:
     """Access tokens the orders service accepts, one per simulated buyer."""
 
     def __init__(self, private_key_pem: str | None, secret: str) -> None:
-        self.key, self.algorithm = (private_key_pem, "RS256") if private_key_pem else (
-            secret, "HS256")
+        self.key, self.algorithm = (
+            (private_key_pem, "RS256") if private_key_pem else (secret, "HS256")
+        )
 
     def issue(self, user_id: uuid.UUID) -> str:
         now = int(time.time())
-        return jwt.encode({
-            "sub": str(user_id), "email": f"{user_id.hex[:12]}@bench.example", "type": "access",
-            "fresh": False, "jti": str(uuid.uuid4()), "iat": now, "nbf": now,
-            "exp": now + 3600, "iss": "ticketing", "csrf": str(uuid.uuid4()),
-        }, self.key, algorithm=self.algorithm)
+        return jwt.encode(
+            {
+                "sub": str(user_id),
+                "email": f"{user_id.hex[:12]}@bench.example",
+                "type": "access",
+                "fresh": False,
+                "jti": str(uuid.uuid4()),
+                "iat": now,
+                "nbf": now,
+                "exp": now + 3600,
+                "iss": "ticketing",
+                "csrf": str(uuid.uuid4()),
+            },
+            self.key,
+            algorithm=self.algorithm,
+        )
 
 
 def rsa_pair() -> tuple[str, str]:
     """A throwaway RS256 key pair (PEM private, PEM public)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -157,8 +188,12 @@ def scratch_database(server_url: str) -> str:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{SCRATCH_DATABASE}" WITH (FORCE)'))
     admin.dispose()
     url = server.set(database=SCRATCH_DATABASE).render_as_string(hide_password=False)
-    subprocess.run([sys.executable, "-m", "common.db.migrate", "orders"], cwd=ROOT, check=True,
-                   env={**os.environ, "DATABASE_URL": url})
+    subprocess.run(
+        [sys.executable, "-m", "common.db.migrate", "orders"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "DATABASE_URL": url},
+    )
     return url
 
 
@@ -167,9 +202,14 @@ def seed_tickets(database_url: str, count: int, tag: str) -> list[uuid.UUID]:
     engine = sa.create_engine(sqlalchemy_url(database_url))
     with engine.begin() as connection:
         connection.execute(sa.text(SEED_TICKETS), {"tag": tag, "count": count})
-        rows = connection.execute(sa.text(
-            "SELECT md5(:tag || n)::uuid FROM generate_series(1, :count) AS n"
-        ), {"tag": tag, "count": count}).scalars().all()
+        rows = (
+            connection.execute(
+                sa.text("SELECT md5(:tag || n)::uuid FROM generate_series(1, :count) AS n"),
+                {"tag": tag, "count": count},
+            )
+            .scalars()
+            .all()
+        )
         connection.execute(sa.text("ANALYZE tickets"))
     engine.dispose()
     return list(rows)
@@ -182,17 +222,41 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, public_key: str, workers: int,
-             threads: int) -> Iterator[tuple[str, int]]:
+def gunicorn(
+    database_url: str, public_key: str, workers: int, threads: int
+) -> Iterator[tuple[str, int]]:
     """The orders app under gunicorn (gthread workers) on a free port; its URL and pid."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development",
-           "JWT_ALGORITHM": "RS256", "JWT_PUBLIC_KEY": public_key, "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "development",
+        "JWT_ALGORITHM": "RS256",
+        "JWT_PUBLIC_KEY": public_key,
+        "LOG_LEVEL": "WARNING",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--no-control-socket", "-k", "gthread",
-         "-w", str(workers), "--threads", str(threads), "--backlog", "2048",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "api.orders.app:create_app()"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--no-control-socket",
+            "-k",
+            "gthread",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--backlog",
+            "2048",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "api.orders.app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -246,8 +310,11 @@ class CpuMeter:
         parts = []
         for name in ("client", "app", "postgres"):
             known = name != "app" or self.server_pid is not None
-            parts.append(f"{name} {(after[name] - before[name]) / orders * 1000:.2f} ms"
-                         if known and orders else f"{name} n/a")
+            parts.append(
+                f"{name} {(after[name] - before[name]) / orders * 1000:.2f} ms"
+                if known and orders
+                else f"{name} n/a"
+            )
         return f"{'CPU per order':<26} " + ", ".join(parts)
 
 
@@ -278,8 +345,10 @@ class Buyer:
         parts = urlsplit(base)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.path = parts.path.rstrip("/") + "/api/orders"
-        self.head = (f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                     f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n")
+        self.head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        )
         self.tickets = tickets
         self.latencies: list[float] = []
         self.errors: list[str] = []
@@ -319,11 +388,9 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
     return status, body, fields.get("connection", "").lower() == "close"
 
 
-def drive(base: str, tokens: Tokens, tickets: list[uuid.UUID], clients: int,
-          label: str) -> Figures:
+def drive(base: str, tokens: Tokens, tickets: list[uuid.UUID], clients: int, label: str) -> Figures:
     """Order every ticket once, spread over `clients` concurrent buyers."""
-    buyers = [Buyer(base, tokens.issue(uuid.uuid4()), tickets[i::clients])
-              for i in range(clients)]
+    buyers = [Buyer(base, tokens.issue(uuid.uuid4()), tickets[i::clients]) for i in range(clients)]
 
     async def all_buyers() -> float:
         start = asyncio.Event()
@@ -345,39 +412,72 @@ def drive(base: str, tokens: Tokens, tickets: list[uuid.UUID], clients: int,
 def pgbench(database_url: str, clients: int, seconds: int, tickets: int, tag: str) -> Figures:
     """pgbench on the equivalent transaction; latencies from its per-transaction log."""
     binary = shutil.which("pgbench") or next(
-        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))), None)
+        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))), None
+    )
     if binary is None:
         raise SystemExit("pgbench not found: apt-get install -y postgresql-client")
     url = make_url(database_url)
-    env = {**os.environ, "PGHOST": url.host or "127.0.0.1", "PGPORT": str(url.port or 5432),
-           "PGUSER": url.username or "postgres", "PGDATABASE": url.database or "postgres"}
+    env = {
+        **os.environ,
+        "PGHOST": url.host or "127.0.0.1",
+        "PGPORT": str(url.port or 5432),
+        "PGUSER": url.username or "postgres",
+        "PGDATABASE": url.database or "postgres",
+    }
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "order.sql"
         script.write_text(PGBENCH_SCRIPT.format(tag=tag, payload=PAYLOAD))
         result = subprocess.run(
-            [binary, "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)),
-             "-T", str(seconds), "-D", f"tickets={tickets}", "-f", str(script),
-             "-l", "--log-prefix", str(Path(folder) / "log")],
-            env=env, capture_output=True, text=True, check=False,
+            [
+                binary,
+                "-n",
+                "-c",
+                str(clients),
+                "-j",
+                str(min(clients, os.cpu_count() or 1)),
+                "-T",
+                str(seconds),
+                "-D",
+                f"tickets={tickets}",
+                "-f",
+                str(script),
+                "-l",
+                "--log-prefix",
+                str(Path(folder) / "log"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise SystemExit(f"pgbench failed:\n{result.stdout}\n{result.stderr}")
-        latencies = [int(line.split()[2]) / 1000
-                     for log in Path(folder).glob("log*") for line in log.read_text().splitlines()]
+        latencies = [
+            int(line.split()[2]) / 1000
+            for log in Path(folder).glob("log*")
+            for line in log.read_text().splitlines()
+        ]
     failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
-    return Figures("pgbench (same SQL)", len(latencies), int(failed.group(1)) if failed else 0,
-                   float(seconds), latencies)
+    return Figures(
+        "pgbench (same SQL)",
+        len(latencies),
+        int(failed.group(1)) if failed else 0,
+        float(seconds),
+        latencies,
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", help="a running orders service (default: start gunicorn)")
     parser.add_argument("--database-url", help="its database (required with --url)")
-    parser.add_argument("--server-url", default=os.environ.get("BENCH_DATABASE_URL",
-                                                               DEFAULT_SERVER),
-                        help="PostgreSQL server for the scratch database (without --url)")
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER),
+        help="PostgreSQL server for the scratch database (without --url)",
+    )
     parser.add_argument("--jwt-private-key-file", help="RS256 key the service trusts (--url)")
     parser.add_argument("--jwt-secret", default=DEV_JWT_SECRET, help="HS256 secret (--url)")
     parser.add_argument("--clients", type=int, default=32)
@@ -397,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tag = uuid.uuid4().hex[:8]
     database_url = args.database_url or scratch_database(args.server_url)
     tickets = seed_tickets(database_url, args.warmup + args.orders, tag)
-    warmup, measured = tickets[:args.warmup], tickets[args.warmup:]
+    warmup, measured = tickets[: args.warmup], tickets[args.warmup :]
     if args.url:
         key_pem = Path(args.jwt_private_key_file).read_text() if args.jwt_private_key_file else None
         tokens = Tokens(key_pem, args.jwt_secret)
@@ -409,8 +509,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         tokens = Tokens(private, args.jwt_secret)
         server = gunicorn(database_url, public, args.workers, args.threads)
         where = f"gunicorn -k gthread -w {args.workers} --threads {args.threads}"
-    print(f"orders service: {where}; {args.clients} clients; {os.cpu_count()} CPUs; "
-          f"load average before {os.getloadavg()[0]:.1f}")
+    print(
+        f"orders service: {where}; {args.clients} clients; {os.cpu_count()} CPUs; "
+        f"load average before {os.getloadavg()[0]:.1f}"
+    )
     with server as (base, pid):
         meter = CpuMeter(pid)
         drive(base, tokens, warmup, args.clients, "warm-up")
@@ -422,8 +524,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(database.line())
     print(f"{'ratio app/pgbench':<26} {app.rate / database.rate:8.2f}")
     print(cpu)
-    print(f"{'load average after':<26} {os.getloadavg()[0]:8.1f}  (other work on this machine "
-          "competes for the same CPUs)")
+    print(
+        f"{'load average after':<26} {os.getloadavg()[0]:8.1f}  (other work on this machine "
+        "competes for the same CPUs)"
+    )
     target = app.rate >= 500 and app.percentile(0.99) < 100 and app.errors == 0
     print(f"target (>= 500 orders/s, p99 < 100 ms, no errors): {'met' if target else 'NOT met'}")
     return 0

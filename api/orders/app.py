@@ -20,13 +20,16 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock | None = Non
     base = settings.service
     db = Database.from_url(base.database_url)
     app, api = create_service_app(
-        base, title="Ticketing orders API", prefix="/api/orders",
+        base,
+        title="Ticketing orders API",
+        prefix="/api/orders",
         description="Orders hold a ticket for a buyer until it is paid, cancelled or expires.",
         checks={"database": database_check(db.engine), "nats": nats_check(base.nats_url)},
     )
     install_jwt(app, base.jwt)
     app.extensions["order_service"] = OrderService(
-        db=db, clock=clock or SystemClock(),
+        db=db,
+        clock=clock or SystemClock(),
         lifetime_seconds=settings.order_expiration_seconds,
     )
     app.extensions["db"] = db

@@ -40,8 +40,9 @@ class TicketReserved(Conflict):
     default_detail = "The ticket is reserved by another order."
 
 
-def ensure_orderable(ticket: TicketFacts, buyer_id: uuid.UUID,
-                     live_order: OrderStatus | None) -> None:
+def ensure_orderable(
+    ticket: TicketFacts, buyer_id: uuid.UUID, live_order: OrderStatus | None
+) -> None:
     """Refuse an order for one's own ticket, a sold ticket, or one another order holds.
 
     `live_order` is the status of the order currently holding the ticket according to the

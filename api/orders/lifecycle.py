@@ -54,8 +54,14 @@ def record_created(session: Session, order: Order, clock: Clock) -> None:
     record_order_event(session, ORDER_CREATED, order, clock)
 
 
-def transition(session: Session, order_id: uuid.UUID, target: OrderStatus, clock: Clock, *,
-               reason: str | None = None) -> Order | None:
+def transition(
+    session: Session,
+    order_id: uuid.UUID,
+    target: OrderStatus,
+    clock: Clock,
+    *,
+    reason: str | None = None,
+) -> Order | None:
     """Move the order to `target` if its current status allows it; None when it does not.
 
     One conditional UPDATE (`WHERE status IN (allowed sources)`): of two racing transitions
@@ -75,8 +81,14 @@ def transition(session: Session, order_id: uuid.UUID, target: OrderStatus, clock
     return order
 
 
-def transition_or_explain(session: Session, order_id: uuid.UUID, target: OrderStatus,
-                          clock: Clock, *, reason: str | None = None) -> Order:
+def transition_or_explain(
+    session: Session,
+    order_id: uuid.UUID,
+    target: OrderStatus,
+    clock: Clock,
+    *,
+    reason: str | None = None,
+) -> Order:
     """Like transition, but raise IllegalTransition naming the status that refused it."""
     order = transition(session, order_id, target, clock, reason=reason)
     if order is not None:
@@ -85,4 +97,3 @@ def transition_or_explain(session: Session, order_id: uuid.UUID, target: OrderSt
     if current is None:
         raise LookupError(f"no order {order_id}")
     raise IllegalTransition(current, target)
-

@@ -36,11 +36,9 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         # The one-live-order-per-ticket rule lives here, not in Python.
-        Index("uq_orders_live_ticket", "ticket_id", unique=True,
-              postgresql_where=LIVE),
+        Index("uq_orders_live_ticket", "ticket_id", unique=True, postgresql_where=LIVE),
         Index("ix_orders_user_newest", "user_id", text("created_at DESC"), text("id DESC")),
-        Index("ix_orders_unpaid_expires_at", "expires_at",
-              postgresql_where=UNPAID),
+        Index("ix_orders_unpaid_expires_at", "expires_at", postgresql_where=UNPAID),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("price_cents > 0", name="price_positive"),
     )
@@ -49,8 +47,14 @@ class Order(Base):
     ticket_id: Mapped[uuid.UUID]
     user_id: Mapped[uuid.UUID]
     status: Mapped[OrderStatus] = mapped_column(
-        Enum(OrderStatus, native_enum=False, create_constraint=True, name="order_status",
-             length=20, values_callable=lambda statuses: [s.value for s in statuses]),
+        Enum(
+            OrderStatus,
+            native_enum=False,
+            create_constraint=True,
+            name="order_status",
+            length=20,
+            values_callable=lambda statuses: [s.value for s in statuses],
+        ),
     )
     version: Mapped[int]
     ticket_title: Mapped[str] = mapped_column(String)

@@ -38,15 +38,14 @@ def apply_ticket_snapshot(session: Session, data: Mapping[str, Any]) -> VersionC
     """
     ticket_id = uuid.UUID(str(data["id"]))
     columns = _columns(data)
-    current = session.scalar(
-        select(Ticket.version).where(Ticket.id == ticket_id).with_for_update()
-    )
+    current = session.scalar(select(Ticket.version).where(Ticket.id == ticket_id).with_for_update())
     verdict = classify_version(current, columns["version"], initial=FIRST_VERSION)
     if verdict is not VersionCheck.APPLY:
         return verdict
     if current is None:
         inserted = session.execute(
-            insert(Ticket).values(id=ticket_id, **columns)
+            insert(Ticket)
+            .values(id=ticket_id, **columns)
             .on_conflict_do_nothing(index_elements=[Ticket.id])
             .returning(Ticket.id)
         ).first()

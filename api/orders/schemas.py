@@ -29,14 +29,19 @@ class OrderSchema(ma.Schema):
     """An order as its buyer sees it."""
 
     id = ma.fields.UUID(required=True)
-    status = ma.fields.String(required=True,
-                              validate=validate.OneOf([s.value for s in OrderStatus]))
+    status = ma.fields.String(
+        required=True, validate=validate.OneOf([s.value for s in OrderStatus])
+    )
     ticketId = ma.fields.UUID(required=True)
     ticket = ma.fields.Nested(OrderedTicketSchema, required=True)
     userId = ma.fields.UUID(required=True)
-    expiresAt = ma.fields.String(required=True, metadata={
-        "description": "When an unpaid order is cancelled and its ticket released (UTC)",
-        "example": "2026-11-24T20:15:00.000Z"})
+    expiresAt = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "When an unpaid order is cancelled and its ticket released (UTC)",
+            "example": "2026-11-24T20:15:00.000Z",
+        },
+    )
     version = ma.fields.Integer(required=True)
     createdAt = ma.fields.String(required=True)
     updatedAt = ma.fields.String(required=True)
@@ -46,15 +51,19 @@ class OrderPageSchema(ma.Schema):
     """One page of orders, newest first."""
 
     items = ma.fields.List(ma.fields.Nested(OrderSchema), required=True)
-    nextCursor = ma.fields.String(required=True, allow_none=True, metadata={
-        "description": "Pass as `cursor` for the next page; null on the last page"})
+    nextCursor = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last page"},
+    )
 
 
 class OrderListArgsSchema(ma.Schema):
     """Page size and where to continue."""
 
-    limit = ma.fields.Integer(load_default=DEFAULT_PAGE_SIZE,
-                              validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    limit = ma.fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
+    )
     cursor = ma.fields.String(
         load_default=None,
         validate=[validate.Length(min=1, max=200), validate.Regexp(r"^[A-Za-z0-9_-]+$")],

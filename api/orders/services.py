@@ -32,7 +32,12 @@ LIVE_TICKET_INDEX = "uq_orders_live_ticket"
 # more CPU than running them.
 _HOLDER = select(Order.status).where(Order.ticket_id == Ticket.id, LIVE).scalar_subquery()
 TICKET_AND_HOLDER = select(
-    Ticket.id, Ticket.title, Ticket.price_cents, Ticket.currency, Ticket.seller_id, Ticket.sold,
+    Ticket.id,
+    Ticket.title,
+    Ticket.price_cents,
+    Ticket.currency,
+    Ticket.seller_id,
+    Ticket.sold,
     _HOLDER.label("holder"),
 ).where(Ticket.id == bindparam("ticket_id"))
 INSERT_ORDER = insert(ORDERS)
@@ -59,16 +64,25 @@ class OrderService:
                 # The ticket and the status of the live order holding it, in one round trip.
                 ticket = session.execute(TICKET_AND_HOLDER, {"ticket_id": ticket_id}).first()
                 if ticket is None:
-                    raise NotFound("No ticket with this id.",
-                                   [FieldError("Unknown ticket.", "ticketId")])
+                    raise NotFound(
+                        "No ticket with this id.", [FieldError("Unknown ticket.", "ticketId")]
+                    )
                 facts = TicketFacts(ticket.id, ticket.seller_id, ticket.sold)
                 ensure_orderable(facts, buyer_id, ticket.holder)
                 now = self.clock.now()
                 order = Order(
-                    id=uuid.uuid4(), ticket_id=ticket.id, user_id=buyer_id,
-                    status=OrderStatus.CREATED, version=1, ticket_title=ticket.title,
-                    price_cents=ticket.price_cents, currency=ticket.currency, reason=None,
-                    expires_at=expiry(now, self.lifetime_seconds), created_at=now, updated_at=now,
+                    id=uuid.uuid4(),
+                    ticket_id=ticket.id,
+                    user_id=buyer_id,
+                    status=OrderStatus.CREATED,
+                    version=1,
+                    ticket_title=ticket.title,
+                    price_cents=ticket.price_cents,
+                    currency=ticket.currency,
+                    reason=None,
+                    expires_at=expiry(now, self.lifetime_seconds),
+                    created_at=now,
+                    updated_at=now,
                 )
                 # A Core insert: the ORM unit of work would double this use case's CPU time.
                 session.execute(INSERT_ORDER, _row(order))
@@ -105,8 +119,9 @@ class OrderService:
         with self.db.transaction() as session:
             order = _owned(session, user_id, order_id)
             ensure_transition(order.status, OrderStatus.CANCELLED)
-            return transition_or_explain(session, order_id, OrderStatus.CANCELLED, self.clock,
-                                         reason=CANCELLED_BY_BUYER)
+            return transition_or_explain(
+                session, order_id, OrderStatus.CANCELLED, self.clock, reason=CANCELLED_BY_BUYER
+            )
 
 
 def _owned(session: Session, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
@@ -124,9 +139,7 @@ def _row(order: Order) -> dict[str, Any]:
 
 def _live_status(session: Session, ticket_id: uuid.UUID) -> OrderStatus | None:
     """The status of the order holding the ticket, if any (the orders table is the truth)."""
-    return session.scalar(
-        select(Order.status).where(Order.ticket_id == ticket_id, LIVE)
-    )
+    return session.scalar(select(Order.status).where(Order.ticket_id == ticket_id, LIVE))
 
 
 def _constraint(error: IntegrityError) -> str | None:

@@ -21,14 +21,19 @@ from common.money import format_cents
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-blp = Blueprint("orders", __name__, url_prefix="/api/orders",
-                description="Buy a ticket: an order holds it until paid, cancelled or expired.")
+blp = Blueprint(
+    "orders",
+    __name__,
+    url_prefix="/api/orders",
+    description="Buy a ticket: an order holds it until paid, cancelled or expired.",
+)
 
 
 def problem(status: int, description: str) -> Callable[[F], F]:
     """Document an error response of a route: its meaning, as problem+json."""
     decorator: Callable[[F], F] = blp.alt_response(
-        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
+    )
     return decorator
 
 
@@ -41,8 +46,11 @@ def order_body(order: Order) -> dict[str, Any]:
         "id": order.id,
         "status": order.status.value,
         "ticketId": order.ticket_id,
-        "ticket": {"title": order.ticket_title, "price": format_cents(order.price_cents),
-                   "currency": order.currency},
+        "ticket": {
+            "title": order.ticket_title,
+            "price": format_cents(order.price_cents),
+            "currency": order.currency,
+        },
         "userId": order.user_id,
         "expiresAt": isoformat_z(order.expires_at),
         "version": order.version,

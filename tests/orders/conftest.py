@@ -67,14 +67,29 @@ def db(orders_env: dict[str, str]) -> Iterator[Database]:
 def seed_ticket(db: Database) -> Callable[..., uuid.UUID]:
     """Put a ticket straight into the replica, as if tickets.created had arrived."""
 
-    def seed(seller_id: uuid.UUID | None = None, *, title: str = "Concert",
-             price_cents: int = 2000, sold: bool = False, order_id: uuid.UUID | None = None,
-             version: int = 1) -> uuid.UUID:
+    def seed(
+        seller_id: uuid.UUID | None = None,
+        *,
+        title: str = "Concert",
+        price_cents: int = 2000,
+        sold: bool = False,
+        order_id: uuid.UUID | None = None,
+        version: int = 1,
+    ) -> uuid.UUID:
         ticket_id = uuid.uuid4()
         with db.transaction() as session:
-            session.add(Ticket(id=ticket_id, version=version, title=title,
-                               price_cents=price_cents, currency="usd",
-                               seller_id=seller_id or uuid.uuid4(), sold=sold, order_id=order_id))
+            session.add(
+                Ticket(
+                    id=ticket_id,
+                    version=version,
+                    title=title,
+                    price_cents=price_cents,
+                    currency="usd",
+                    seller_id=seller_id or uuid.uuid4(),
+                    sold=sold,
+                    order_id=order_id,
+                )
+            )
         return ticket_id
 
     return seed
@@ -97,16 +112,18 @@ def outbox(db: Database) -> Callable[[], list[dict[str, Any]]]:
     def events() -> list[dict[str, Any]]:
         with db.transaction() as session:
             rows = session.execute(
-                sa.select(OUTBOX.outbox.c.event_type, OUTBOX.outbox.c.payload)
-                .order_by(OUTBOX.outbox.c.sequence)
+                sa.select(OUTBOX.outbox.c.event_type, OUTBOX.outbox.c.payload).order_by(
+                    OUTBOX.outbox.c.sequence
+                )
             ).all()
         return [{"type": row.event_type, "data": json.loads(row.payload)["data"]} for row in rows]
 
     return events
 
 
-def order_ticket(client: FlaskClient, headers: dict[str, str],
-                 ticket_id: uuid.UUID) -> dict[str, Any]:
+def order_ticket(
+    client: FlaskClient, headers: dict[str, str], ticket_id: uuid.UUID
+) -> dict[str, Any]:
     """POST /api/orders and insist it succeeded."""
     response = client.post("/api/orders", json={"ticketId": str(ticket_id)}, headers=headers)
     assert response.status_code == 201, response.json

@@ -12,8 +12,12 @@ from tests.orders.conftest import order_ticket
 
 Auth = Callable[[uuid.UUID], dict[str, str]]
 ANY_ID = "00000000-0000-4000-8000-000000000000"
-ROUTES = [("get", "/api/orders"), ("post", "/api/orders"), ("get", f"/api/orders/{ANY_ID}"),
-          ("post", f"/api/orders/{ANY_ID}/cancel")]
+ROUTES = [
+    ("get", "/api/orders"),
+    ("post", "/api/orders"),
+    ("get", f"/api/orders/{ANY_ID}"),
+    ("post", f"/api/orders/{ANY_ID}/cancel"),
+]
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
@@ -30,9 +34,7 @@ def test_a_forged_or_empty_bearer_token_is_refused(client: FlaskClient, token: s
     assert response.status_code == 401
 
 
-def test_an_expired_token_is_refused(
-    client: FlaskClient, issue_token: Callable[..., str]
-) -> None:
+def test_an_expired_token_is_refused(client: FlaskClient, issue_token: Callable[..., str]) -> None:
     token = issue_token(uuid.uuid4(), expires_in=-60)
     response = client.get("/api/orders", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
@@ -48,7 +50,9 @@ def test_a_refresh_token_is_not_an_access_token(
 
 
 def test_a_cookie_session_must_echo_the_csrf_token_to_order(
-    client: FlaskClient, issue_token: Callable[..., str], seed_ticket: Callable[..., uuid.UUID],
+    client: FlaskClient,
+    issue_token: Callable[..., str],
+    seed_ticket: Callable[..., uuid.UUID],
 ) -> None:
     csrf = str(uuid.uuid4())
     client.set_cookie("access_token_cookie", issue_token(uuid.uuid4(), csrf=csrf))
@@ -56,11 +60,13 @@ def test_a_cookie_session_must_echo_the_csrf_token_to_order(
     refused = client.post("/api/orders", json={"ticketId": ticket_id})
     assert refused.status_code == 401
     assert "CSRF" in refused.json["detail"]
-    wrong = client.post("/api/orders", json={"ticketId": ticket_id},
-                        headers={"X-CSRF-Token": "guess"})
+    wrong = client.post(
+        "/api/orders", json={"ticketId": ticket_id}, headers={"X-CSRF-Token": "guess"}
+    )
     assert wrong.status_code == 401
-    accepted = client.post("/api/orders", json={"ticketId": ticket_id},
-                           headers={"X-CSRF-Token": csrf})
+    accepted = client.post(
+        "/api/orders", json={"ticketId": ticket_id}, headers={"X-CSRF-Token": csrf}
+    )
     assert accepted.status_code == 201
     listed = client.get("/api/orders")  # reading needs no CSRF header
     assert listed.status_code == 200
@@ -68,7 +74,9 @@ def test_a_cookie_session_must_echo_the_csrf_token_to_order(
 
 
 def test_a_cookie_session_must_echo_the_csrf_token_to_cancel(
-    client: FlaskClient, issue_token: Callable[..., str], seed_ticket: Callable[..., uuid.UUID],
+    client: FlaskClient,
+    issue_token: Callable[..., str],
+    seed_ticket: Callable[..., uuid.UUID],
     auth: Auth,
 ) -> None:
     buyer, csrf = uuid.uuid4(), str(uuid.uuid4())

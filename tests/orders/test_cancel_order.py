@@ -19,12 +19,16 @@ Auth = Callable[[uuid.UUID], dict[str, str]]
 
 def set_status(db: Database, order_id: str, status: str) -> None:
     with db.transaction() as session:
-        session.execute(sa.text("UPDATE orders SET status = :s WHERE id = :i"),
-                        {"s": status, "i": order_id})
+        session.execute(
+            sa.text("UPDATE orders SET status = :s WHERE id = :i"), {"s": status, "i": order_id}
+        )
 
 
 def test_the_buyer_cancels_a_new_order(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth, clock: FrozenClock,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
+    clock: FrozenClock,
     outbox: Callable[[], list[dict[str, Any]]],
 ) -> None:
     headers = auth(uuid.uuid4())
@@ -40,12 +44,19 @@ def test_the_buyer_cancels_a_new_order(
     assert client.get(f"/api/orders/{order['id']}", headers=headers).json == body
     events = outbox()
     assert [e["type"] for e in events] == ["orders.created", "orders.cancelled"]
-    assert events[1]["data"] == {**events[0]["data"], "status": "cancelled", "version": 2,
-                                 "reason": "cancelled_by_buyer"}
+    assert events[1]["data"] == {
+        **events[0]["data"],
+        "status": "cancelled",
+        "version": 2,
+        "reason": "cancelled_by_buyer",
+    }
 
 
 def test_the_buyer_cancels_an_order_awaiting_payment(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth, db: Database,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
+    db: Database,
 ) -> None:
     headers = auth(uuid.uuid4())
     order = order_ticket(client, headers, seed_ticket())
@@ -57,8 +68,12 @@ def test_the_buyer_cancels_an_order_awaiting_payment(
 
 @pytest.mark.parametrize("status", ["cancelled", "complete"])
 def test_a_finished_order_cannot_be_cancelled_and_the_problem_says_why(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth, db: Database,
-    outbox: Callable[[], list[dict[str, Any]]], status: str,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
+    db: Database,
+    outbox: Callable[[], list[dict[str, Any]]],
+    status: str,
 ) -> None:
     headers = auth(uuid.uuid4())
     order = order_ticket(client, headers, seed_ticket())
@@ -70,7 +85,9 @@ def test_a_finished_order_cannot_be_cancelled_and_the_problem_says_why(
 
 
 def test_cancelling_twice_is_a_conflict_the_second_time(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
 ) -> None:
     headers = auth(uuid.uuid4())
     order = order_ticket(client, headers, seed_ticket())
@@ -81,7 +98,9 @@ def test_cancelling_twice_is_a_conflict_the_second_time(
 
 
 def test_cancelling_releases_the_ticket_for_another_buyer(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
 ) -> None:
     ticket_id = seed_ticket()
     headers = auth(uuid.uuid4())

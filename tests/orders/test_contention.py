@@ -35,9 +35,12 @@ def server(app: Flask) -> Iterator[tuple[str, int]]:
 def post_order(address: tuple[str, int], token: str, ticket_id: uuid.UUID) -> tuple[int, str]:
     connection = http.client.HTTPConnection(*address, timeout=60)
     try:
-        connection.request("POST", "/api/orders", body=json.dumps({"ticketId": str(ticket_id)}),
-                           headers={"Authorization": f"Bearer {token}",
-                                    "Content-Type": "application/json"})
+        connection.request(
+            "POST",
+            "/api/orders",
+            body=json.dumps({"ticketId": str(ticket_id)}),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         response = connection.getresponse()
         return response.status, json.loads(response.read()).get("detail", "")
     finally:
@@ -45,8 +48,10 @@ def post_order(address: tuple[str, int], token: str, ticket_id: uuid.UUID) -> tu
 
 
 def test_fifty_concurrent_buyers_of_one_ticket_get_one_order_and_49_conflicts(
-    server: tuple[str, int], seed_ticket: Callable[..., uuid.UUID],
-    issue_token: Callable[..., str], db: Database,
+    server: tuple[str, int],
+    seed_ticket: Callable[..., uuid.UUID],
+    issue_token: Callable[..., str],
+    db: Database,
 ) -> None:
     tokens = [issue_token(uuid.uuid4()) for _ in range(BUYERS)]
     for _ in range(ROUNDS):
@@ -55,8 +60,13 @@ def test_fifty_concurrent_buyers_of_one_ticket_get_one_order_and_49_conflicts(
         results: list[tuple[int, str]] = []
         lock = threading.Lock()
 
-        def buy(token: str, gate: threading.Barrier = barrier, tid: uuid.UUID = ticket_id,
-                out: list[tuple[int, str]] = results, guard: threading.Lock = lock) -> None:
+        def buy(
+            token: str,
+            gate: threading.Barrier = barrier,
+            tid: uuid.UUID = ticket_id,
+            out: list[tuple[int, str]] = results,
+            guard: threading.Lock = lock,
+        ) -> None:
             gate.wait(30)
             try:
                 result = post_order(server, token, tid)
@@ -74,7 +84,8 @@ def test_fifty_concurrent_buyers_of_one_ticket_get_one_order_and_49_conflicts(
         odd = [result for result in results if result[0] not in (201, 409)]
         assert statuses == {201: 1, 409: BUYERS - 1}, odd
         assert {detail for status, detail in results if status == 409} == {
-            "The ticket is reserved by another order."}
+            "The ticket is reserved by another order."
+        }
         with db.transaction() as session:
             live = session.query(Order).filter(Order.ticket_id == ticket_id).count()
         assert live == 1

@@ -23,14 +23,27 @@ from tests.orders.conftest import START, order_ticket
 Auth = Callable[[uuid.UUID], dict[str, str]]
 
 
-def insert_order(db: Database, ticket_id: uuid.UUID, status: OrderStatus,
-                 user_id: uuid.UUID | None = None) -> uuid.UUID:
+def insert_order(
+    db: Database, ticket_id: uuid.UUID, status: OrderStatus, user_id: uuid.UUID | None = None
+) -> uuid.UUID:
     order_id = uuid.uuid4()
     with db.transaction() as session:
-        session.add(Order(id=order_id, ticket_id=ticket_id, user_id=user_id or uuid.uuid4(),
-                          status=status, version=1, ticket_title="t", price_cents=100,
-                          currency="usd", reason=None, expires_at=START, created_at=START,
-                          updated_at=START))
+        session.add(
+            Order(
+                id=order_id,
+                ticket_id=ticket_id,
+                user_id=user_id or uuid.uuid4(),
+                status=status,
+                version=1,
+                ticket_title="t",
+                price_cents=100,
+                currency="usd",
+                reason=None,
+                expires_at=START,
+                created_at=START,
+                updated_at=START,
+            )
+        )
     return order_id
 
 
@@ -53,7 +66,9 @@ def test_buyer_orders_a_ticket_and_it_is_held_until_expiry(
 
 
 def test_the_hold_lasts_order_expiration_seconds(
-    make_app: Callable[..., Flask], seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    make_app: Callable[..., Flask],
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
     clock: FrozenClock,
 ) -> None:
     client = make_app(ORDER_EXPIRATION_SECONDS="60").test_client()
@@ -63,72 +78,102 @@ def test_the_hold_lasts_order_expiration_seconds(
 
 
 def test_creating_an_order_records_orders_created_with_version_1(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
     outbox: Callable[[], list[dict[str, Any]]],
 ) -> None:
     buyer = uuid.uuid4()
     ticket_id = seed_ticket(price_cents=1234)
     body = order_ticket(client, auth(buyer), ticket_id)
-    assert outbox() == [{"type": "orders.created", "data": {
-        "id": body["id"], "version": 1, "status": "created", "ticketId": str(ticket_id),
-        "userId": str(buyer), "expiresAt": body["expiresAt"], "priceCents": 1234,
-        "currency": "usd", "reason": None,
-    }}]
+    assert outbox() == [
+        {
+            "type": "orders.created",
+            "data": {
+                "id": body["id"],
+                "version": 1,
+                "status": "created",
+                "ticketId": str(ticket_id),
+                "userId": str(buyer),
+                "expiresAt": body["expiresAt"],
+                "priceCents": 1234,
+                "currency": "usd",
+                "reason": None,
+            },
+        }
+    ]
 
 
 def test_an_unknown_ticket_is_not_found(client: FlaskClient, auth: Auth) -> None:
-    response = client.post("/api/orders", json={"ticketId": str(uuid.uuid4())},
-                           headers=auth(uuid.uuid4()))
+    response = client.post(
+        "/api/orders", json={"ticketId": str(uuid.uuid4())}, headers=auth(uuid.uuid4())
+    )
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert response.json["errors"] == [{"message": "Unknown ticket.", "field": "ticketId"}]
 
 
 def test_nobody_can_order_their_own_ticket(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
     outbox: Callable[[], list[dict[str, Any]]],
 ) -> None:
     seller = uuid.uuid4()
-    response = client.post("/api/orders", json={"ticketId": str(seed_ticket(seller))},
-                           headers=auth(seller))
+    response = client.post(
+        "/api/orders", json={"ticketId": str(seed_ticket(seller))}, headers=auth(seller)
+    )
     assert response.status_code == 409
     assert response.json["detail"] == "You cannot buy your own ticket."
     assert outbox() == []
 
 
 def test_second_buyer_gets_conflict_while_ticket_is_reserved(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
 ) -> None:
     ticket_id = seed_ticket()
     order_ticket(client, auth(uuid.uuid4()), ticket_id)
-    response = client.post("/api/orders", json={"ticketId": str(ticket_id)},
-                           headers=auth(uuid.uuid4()))
+    response = client.post(
+        "/api/orders", json={"ticketId": str(ticket_id)}, headers=auth(uuid.uuid4())
+    )
     assert response.status_code == 409
     assert response.json["detail"] == "The ticket is reserved by another order."
 
 
 def test_a_ticket_the_replica_knows_as_sold_cannot_be_ordered(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
 ) -> None:
-    response = client.post("/api/orders", json={"ticketId": str(seed_ticket(sold=True))},
-                           headers=auth(uuid.uuid4()))
+    response = client.post(
+        "/api/orders", json={"ticketId": str(seed_ticket(sold=True))}, headers=auth(uuid.uuid4())
+    )
     assert response.status_code == 409
     assert response.json["detail"] == "The ticket is already sold."
 
 
 def test_a_ticket_with_a_complete_order_is_sold_even_before_the_replica_knows(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth, db: Database,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
+    db: Database,
 ) -> None:
     ticket_id = seed_ticket()
     insert_order(db, ticket_id, OrderStatus.COMPLETE)
-    response = client.post("/api/orders", json={"ticketId": str(ticket_id)},
-                           headers=auth(uuid.uuid4()))
+    response = client.post(
+        "/api/orders", json={"ticketId": str(ticket_id)}, headers=auth(uuid.uuid4())
+    )
     assert response.status_code == 409
     assert response.json["detail"] == "The ticket is already sold."
 
 
 def test_a_ticket_can_be_ordered_again_once_its_order_is_cancelled(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth, db: Database,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
+    db: Database,
 ) -> None:
     ticket_id = seed_ticket()
     first_buyer = auth(uuid.uuid4())
@@ -143,7 +188,8 @@ def test_a_ticket_can_be_ordered_again_once_its_order_is_cancelled(
 
 
 def test_the_database_refuses_a_second_live_order_for_a_ticket(
-    seed_ticket: Callable[..., uuid.UUID], db: Database,
+    seed_ticket: Callable[..., uuid.UUID],
+    db: Database,
 ) -> None:
     ticket_id = seed_ticket()
     insert_order(db, ticket_id, OrderStatus.CANCELLED)
@@ -154,21 +200,37 @@ def test_the_database_refuses_a_second_live_order_for_a_ticket(
 
 
 def test_a_buyer_racing_an_uncommitted_order_gets_conflict_from_the_unique_index(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth, db: Database,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
+    db: Database,
 ) -> None:
     ticket_id = seed_ticket()
     headers = auth(uuid.uuid4())
     result: dict[str, Any] = {}
     with db.transaction() as session:
-        session.add(Order(id=uuid.uuid4(), ticket_id=ticket_id, user_id=uuid.uuid4(),
-                          status=OrderStatus.CREATED, version=1, ticket_title="t",
-                          price_cents=100, currency="usd", reason=None, expires_at=START,
-                          created_at=START, updated_at=START))
+        session.add(
+            Order(
+                id=uuid.uuid4(),
+                ticket_id=ticket_id,
+                user_id=uuid.uuid4(),
+                status=OrderStatus.CREATED,
+                version=1,
+                ticket_title="t",
+                price_cents=100,
+                currency="usd",
+                reason=None,
+                expires_at=START,
+                created_at=START,
+                updated_at=START,
+            )
+        )
         session.flush()  # the rival's row exists but is not committed: the check cannot see it
 
         def buy() -> None:
             result["response"] = client.post(
-                "/api/orders", json={"ticketId": str(ticket_id)}, headers=headers)
+                "/api/orders", json={"ticketId": str(ticket_id)}, headers=headers
+            )
 
         racer = threading.Thread(target=buy)
         racer.start()

@@ -17,8 +17,9 @@ def fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], seen: se
     positive = mode is GenerationMode.POSITIVE
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=50, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=50, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def call(case: Case) -> None:
         if positive and case.query:
             # Only cursors the API handed out are valid, which no schema can say.
@@ -29,7 +30,8 @@ def fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], seen: se
 
 
 def test_the_orders_api_answers_good_and_bad_input_as_documented_and_never_with_5xx(
-    app: Flask, auth: Callable[[uuid.UUID], dict[str, str]],
+    app: Flask,
+    auth: Callable[[uuid.UUID], dict[str, str]],
 ) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/orders/openapi.json", app)
     headers, seen = auth(uuid.uuid4()), set[int]()

@@ -35,9 +35,14 @@ SELLER = uuid.uuid4()
 def events_env(orders_env: dict[str, str]) -> Iterator[dict[str, str]]:
     """A stream and subject prefix of this test's own, deleted afterwards."""
     suffix = uuid.uuid4().hex[:10]
-    env = {**orders_env, "EVENTS_STREAM": f"ORDERS_TEST_{suffix}",
-           "EVENTS_SUBJECT_PREFIX": f"test{suffix}", "EVENTS_RETRY_DELAYS": "0.2",
-           "EVENTS_MAX_DELIVER": "50", "OUTBOX_POLL_MILLISECONDS": "200"}
+    env = {
+        **orders_env,
+        "EVENTS_STREAM": f"ORDERS_TEST_{suffix}",
+        "EVENTS_SUBJECT_PREFIX": f"test{suffix}",
+        "EVENTS_RETRY_DELAYS": "0.2",
+        "EVENTS_MAX_DELIVER": "50",
+        "OUTBOX_POLL_MILLISECONDS": "200",
+    }
     asyncio.run(_with_js(env, lambda js: ensure_stream(js, EventSettings.from_env(env))))
     yield env
     asyncio.run(_with_js(env, lambda js: js.delete_stream(env["EVENTS_STREAM"])))
@@ -65,8 +70,12 @@ def start(events_env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen
     started: list[subprocess.Popen[bytes]] = []
 
     def run(*args: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-m", *args], env={**os.environ, **events_env},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [sys.executable, "-m", *args],
+            env={**os.environ, **events_env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         started.append(process)
         return process
 
@@ -81,8 +90,11 @@ def publish(env: dict[str, str], *events: Envelope, msg_ids: list[str] | None = 
     async def send(js: Any) -> None:
         for index, event in enumerate(events):
             msg_id = msg_ids[index] if msg_ids else str(event.id)
-            await js.publish(f"{env['EVENTS_SUBJECT_PREFIX']}.{event.type}", event.to_json(),
-                             headers={"Nats-Msg-Id": msg_id})
+            await js.publish(
+                f"{env['EVENTS_SUBJECT_PREFIX']}.{event.type}",
+                event.to_json(),
+                headers={"Nats-Msg-Id": msg_id},
+            )
 
     asyncio.run(_with_js(env, send))
 
@@ -91,8 +103,9 @@ def published(env: dict[str, str], pattern: str) -> list[dict[str, Any]]:
     """Every event on the stream whose subject matches, oldest first."""
 
     async def read(js: Any) -> list[dict[str, Any]]:
-        subscription = await js.pull_subscribe(f"{env['EVENTS_SUBJECT_PREFIX']}.{pattern}",
-                                               stream=env["EVENTS_STREAM"])
+        subscription = await js.pull_subscribe(
+            f"{env['EVENTS_SUBJECT_PREFIX']}.{pattern}", stream=env["EVENTS_STREAM"]
+        )
         try:
             messages = await subscription.fetch(100, timeout=1)
         except (TimeoutError, nats.errors.TimeoutError):
@@ -114,10 +127,19 @@ def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
 
 
 def ticket_event(ticket_id: uuid.UUID, version: int, price_cents: int) -> Envelope:
-    return new_event(TICKET_CREATED if version == 1 else TICKET_UPDATED, {
-        "id": str(ticket_id), "version": version, "title": f"Gig v{version}",
-        "priceCents": price_cents, "currency": "usd", "sellerId": str(SELLER),
-        "orderId": None, "sold": False})
+    return new_event(
+        TICKET_CREATED if version == 1 else TICKET_UPDATED,
+        {
+            "id": str(ticket_id),
+            "version": version,
+            "title": f"Gig v{version}",
+            "priceCents": price_cents,
+            "currency": "usd",
+            "sellerId": str(SELLER),
+            "orderId": None,
+            "sold": False,
+        },
+    )
 
 
 def replica_version(db: Database, ticket_id: uuid.UUID) -> int | None:
@@ -127,7 +149,9 @@ def replica_version(db: Database, ticket_id: uuid.UUID) -> int | None:
 
 
 def test_the_replica_converges_over_jetstream_despite_reordering_and_repeats(
-    events_env: dict[str, str], start: Callable[..., subprocess.Popen[bytes]], db: Database,
+    events_env: dict[str, str],
+    start: Callable[..., subprocess.Popen[bytes]],
+    db: Database,
 ) -> None:
     ticket_id = uuid.uuid4()
     v1, v2, v3 = (ticket_event(ticket_id, v, 1000 * v) for v in (1, 2, 3))
@@ -146,22 +170,30 @@ def test_the_replica_converges_over_jetstream_despite_reordering_and_repeats(
 
 
 def test_an_order_is_published_and_then_cancelled_by_an_expiry_from_the_stream(
-    live_client: FlaskClient, events_env: dict[str, str],
-    start: Callable[..., subprocess.Popen[bytes]], seed_ticket: Callable[..., uuid.UUID],
+    live_client: FlaskClient,
+    events_env: dict[str, str],
+    start: Callable[..., subprocess.Popen[bytes]],
+    seed_ticket: Callable[..., uuid.UUID],
     auth: Callable[[uuid.UUID], dict[str, str]],
 ) -> None:
     headers = auth(uuid.uuid4())
-    response = live_client.post("/api/orders", json={"ticketId": str(seed_ticket())},
-                                headers=headers)
+    response = live_client.post(
+        "/api/orders", json={"ticketId": str(seed_ticket())}, headers=headers
+    )
     assert response.status_code == 201
     order = response.json
     start("workers.orders.consumer")
     start("workers.relay", "orders")
-    wait_until(lambda: [e["data"]["id"] for e in published(events_env, "orders.created")]
-               == [order["id"]])
+    wait_until(
+        lambda: [e["data"]["id"] for e in published(events_env, "orders.created")] == [order["id"]]
+    )
     publish(events_env, new_event(EXPIRATION_COMPLETED, {"orderId": order["id"]}))
-    wait_until(lambda: live_client.get(f"/api/orders/{order['id']}",
-                                       headers=headers).json["status"] == "cancelled")
+    wait_until(
+        lambda: (
+            live_client.get(f"/api/orders/{order['id']}", headers=headers).json["status"]
+            == "cancelled"
+        )
+    )
     wait_until(lambda: bool(published(events_env, "orders.cancelled")))
     [cancelled] = published(events_env, "orders.cancelled")
     assert cancelled["data"]["id"] == order["id"]

@@ -20,12 +20,18 @@ def test_a_cursor_gives_back_the_position_it_was_made_from() -> None:
     assert decode_cursor(cursor) == position
 
 
-@pytest.mark.parametrize("cursor", [
-    "", "!!!", "bm90IGpzb24", encode_cursor.__name__,
-    "WyIyMDI2LTExLTI0VDIwOjAwOjAwIiwgIngiXQ",  # ["2026-11-24T20:00:00", "x"]
-    "WyIyMDI2LTExLTI0VDIwOjAwOjAwIl0",  # a list of one
-    "NDI",  # 42
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "!!!",
+        "bm90IGpzb24",
+        encode_cursor.__name__,
+        "WyIyMDI2LTExLTI0VDIwOjAwOjAwIiwgIngiXQ",  # ["2026-11-24T20:00:00", "x"]
+        "WyIyMDI2LTExLTI0VDIwOjAwOjAwIl0",  # a list of one
+        "NDI",  # 42
+    ],
+)
 def test_a_cursor_we_did_not_make_is_a_validation_error(cursor: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         decode_cursor(cursor)

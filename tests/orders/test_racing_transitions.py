@@ -20,8 +20,9 @@ from tests.orders.conftest import order_ticket
 ROUNDS = 20
 
 
-def race(db: Database, clock: FrozenClock, order_id: uuid.UUID,
-         targets: list[OrderStatus]) -> list[bool]:
+def race(
+    db: Database, clock: FrozenClock, order_id: uuid.UUID, targets: list[OrderStatus]
+) -> list[bool]:
     """One transition per target, each in its own thread and transaction, released together."""
     barrier = threading.Barrier(len(targets))
     won: list[bool | None] = [None] * len(targets)
@@ -46,16 +47,24 @@ def race(db: Database, clock: FrozenClock, order_id: uuid.UUID,
     return [bool(w) for w in won]
 
 
-@pytest.mark.parametrize("targets", [
-    [OrderStatus.CANCELLED, OrderStatus.COMPLETE],
-    [OrderStatus.CANCELLED, OrderStatus.COMPLETE, OrderStatus.CANCELLED, OrderStatus.COMPLETE],
-    [OrderStatus.COMPLETE, OrderStatus.COMPLETE, OrderStatus.COMPLETE],
-    [OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_PAYMENT],
-], ids=["cancel-vs-complete", "two-of-each", "three-payments", "two-payment-starts"])
+@pytest.mark.parametrize(
+    "targets",
+    [
+        [OrderStatus.CANCELLED, OrderStatus.COMPLETE],
+        [OrderStatus.CANCELLED, OrderStatus.COMPLETE, OrderStatus.CANCELLED, OrderStatus.COMPLETE],
+        [OrderStatus.COMPLETE, OrderStatus.COMPLETE, OrderStatus.COMPLETE],
+        [OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_PAYMENT],
+    ],
+    ids=["cancel-vs-complete", "two-of-each", "three-payments", "two-payment-starts"],
+)
 def test_of_racing_transitions_exactly_one_wins_and_one_event_is_recorded(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID],
-    auth: Callable[[uuid.UUID], dict[str, str]], db: Database, clock: FrozenClock,
-    outbox: Callable[[], list[dict[str, Any]]], targets: list[OrderStatus],
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Callable[[uuid.UUID], dict[str, str]],
+    db: Database,
+    clock: FrozenClock,
+    outbox: Callable[[], list[dict[str, Any]]],
+    targets: list[OrderStatus],
 ) -> None:
     for _ in range(ROUNDS):
         order = order_ticket(client, auth(uuid.uuid4()), seed_ticket())
@@ -69,12 +78,12 @@ def test_of_racing_transitions_exactly_one_wins_and_one_event_is_recorded(
             ).one()
         assert (row.status, row.version) == (winner.value, 2)
         events = [e["data"] for e in outbox() if e["data"]["id"] == order["id"]]
-        assert [(e["version"], e["status"]) for e in events] == [
-            (1, "created"), (2, winner.value)]
+        assert [(e["version"], e["status"]) for e in events] == [(1, "created"), (2, winner.value)]
 
 
-def pay_when_released(db: Database, clock: FrozenClock, order_id: uuid.UUID,
-                      barrier: threading.Barrier) -> tuple[threading.Thread, list[bool]]:
+def pay_when_released(
+    db: Database, clock: FrozenClock, order_id: uuid.UUID, barrier: threading.Barrier
+) -> tuple[threading.Thread, list[bool]]:
     """A payment completing the order in its own transaction once the barrier opens."""
     paid: list[bool] = []
 
@@ -89,8 +98,11 @@ def pay_when_released(db: Database, clock: FrozenClock, order_id: uuid.UUID,
 
 
 def test_the_buyer_cancelling_while_the_payment_lands_gets_a_clear_conflict_or_wins(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID],
-    auth: Callable[[uuid.UUID], dict[str, str]], db: Database, clock: FrozenClock,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Callable[[uuid.UUID], dict[str, str]],
+    db: Database,
+    clock: FrozenClock,
 ) -> None:
     for _ in range(ROUNDS):
         headers = auth(uuid.uuid4())

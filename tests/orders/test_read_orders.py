@@ -20,7 +20,10 @@ def test_a_buyer_without_orders_gets_an_empty_last_page(client: FlaskClient, aut
 
 
 def test_orders_are_listed_newest_first_one_page_at_a_time(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth, clock: FrozenClock,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
+    clock: FrozenClock,
 ) -> None:
     headers = auth(uuid.uuid4())
     made = []
@@ -39,7 +42,9 @@ def test_orders_are_listed_newest_first_one_page_at_a_time(
 
 
 def test_orders_made_in_the_same_instant_are_neither_lost_nor_repeated_across_pages(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
 ) -> None:
     headers = auth(uuid.uuid4())
     made = {order_ticket(client, headers, seed_ticket())["id"] for _ in range(7)}
@@ -53,7 +58,9 @@ def test_orders_made_in_the_same_instant_are_neither_lost_nor_repeated_across_pa
 
 
 def test_the_default_page_holds_twenty_orders(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
 ) -> None:
     headers = auth(uuid.uuid4())
     for _ in range(21):
@@ -64,7 +71,9 @@ def test_the_default_page_holds_twenty_orders(
 
 
 def test_a_buyer_reads_one_of_their_orders(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
 ) -> None:
     headers = auth(uuid.uuid4())
     created = order_ticket(client, headers, seed_ticket())

@@ -30,8 +30,9 @@ def deliver(db: Database, clock: FrozenClock) -> Callable[[Envelope], Outcome]:
 
 
 @pytest.fixture
-def new_order(client: FlaskClient, seed_ticket: Callable[..., uuid.UUID],
-              auth: Auth) -> Callable[[], dict[str, Any]]:
+def new_order(
+    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth
+) -> Callable[[], dict[str, Any]]:
     return lambda: order_ticket(client, auth(uuid.uuid4()), seed_ticket(price_cents=2500))
 
 
@@ -40,28 +41,41 @@ def expired(order_id: str) -> Envelope:
 
 
 def paid(order_id: str) -> Envelope:
-    return new_event(PAYMENT_CREATED, {"id": str(uuid.uuid4()), "orderId": order_id,
-                                       "stripeId": "pi_123", "amountCents": 2500,
-                                       "currency": "usd"})
+    return new_event(
+        PAYMENT_CREATED,
+        {
+            "id": str(uuid.uuid4()),
+            "orderId": order_id,
+            "stripeId": "pi_123",
+            "amountCents": 2500,
+            "currency": "usd",
+        },
+    )
 
 
 def status_of(db: Database, order_id: str) -> tuple[str, int]:
     with db.transaction() as session:
-        row = session.execute(sa.text("SELECT status, version FROM orders WHERE id = :i"),
-                              {"i": order_id}).one()
+        row = session.execute(
+            sa.text("SELECT status, version FROM orders WHERE id = :i"), {"i": order_id}
+        ).one()
     return row.status, row.version
 
 
 def set_status(db: Database, order_id: str, status: str) -> None:
     with db.transaction() as session:
-        session.execute(sa.text("UPDATE orders SET status = :s WHERE id = :i"),
-                        {"s": status, "i": order_id})
+        session.execute(
+            sa.text("UPDATE orders SET status = :s WHERE id = :i"), {"s": status, "i": order_id}
+        )
 
 
 @pytest.mark.parametrize("unpaid", ["created", "awaiting_payment"])
 def test_an_unpaid_order_is_cancelled_when_its_time_is_up(
-    db: Database, deliver: Callable[[Envelope], Outcome], new_order: Callable[[], dict[str, Any]],
-    outbox: Events, clock: FrozenClock, unpaid: str,
+    db: Database,
+    deliver: Callable[[Envelope], Outcome],
+    new_order: Callable[[], dict[str, Any]],
+    outbox: Events,
+    clock: FrozenClock,
+    unpaid: str,
 ) -> None:
     order = new_order()
     set_status(db, order["id"], unpaid)
@@ -70,12 +84,18 @@ def test_an_unpaid_order_is_cancelled_when_its_time_is_up(
     assert status_of(db, order["id"]) == ("cancelled", 2)
     last = outbox()[-1]
     assert last["type"] == "orders.cancelled"
-    assert last["data"] == {**outbox()[0]["data"], "status": "cancelled", "version": 2,
-                            "reason": "expired"}
+    assert last["data"] == {
+        **outbox()[0]["data"],
+        "status": "cancelled",
+        "version": 2,
+        "reason": "expired",
+    }
 
 
 def test_an_expiry_delivered_twice_cancels_once(
-    db: Database, deliver: Callable[[Envelope], Outcome], new_order: Callable[[], dict[str, Any]],
+    db: Database,
+    deliver: Callable[[Envelope], Outcome],
+    new_order: Callable[[], dict[str, Any]],
     outbox: Events,
 ) -> None:
     order = new_order()
@@ -87,8 +107,11 @@ def test_an_expiry_delivered_twice_cancels_once(
 
 @pytest.mark.parametrize("finished", ["complete", "cancelled"])
 def test_the_expiry_of_a_finished_order_changes_nothing(
-    db: Database, deliver: Callable[[Envelope], Outcome], new_order: Callable[[], dict[str, Any]],
-    outbox: Events, finished: str,
+    db: Database,
+    deliver: Callable[[Envelope], Outcome],
+    new_order: Callable[[], dict[str, Any]],
+    outbox: Events,
+    finished: str,
 ) -> None:
     order = new_order()
     set_status(db, order["id"], finished)
@@ -98,14 +121,17 @@ def test_the_expiry_of_a_finished_order_changes_nothing(
 
 
 def test_the_expiry_of_an_unknown_order_is_ignored(
-    deliver: Callable[[Envelope], Outcome], outbox: Events,
+    deliver: Callable[[Envelope], Outcome],
+    outbox: Events,
 ) -> None:
     assert deliver(expired(str(uuid.uuid4()))) is Outcome.IGNORED
     assert outbox() == []
 
 
 def test_an_expired_order_releases_its_ticket_to_the_next_buyer(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
     deliver: Callable[[Envelope], Outcome],
 ) -> None:
     ticket_id = seed_ticket()
@@ -116,8 +142,12 @@ def test_an_expired_order_releases_its_ticket_to_the_next_buyer(
 
 @pytest.mark.parametrize("unpaid", ["created", "awaiting_payment"])
 def test_a_payment_completes_an_unpaid_order(
-    db: Database, deliver: Callable[[Envelope], Outcome], new_order: Callable[[], dict[str, Any]],
-    outbox: Events, clock: FrozenClock, unpaid: str,
+    db: Database,
+    deliver: Callable[[Envelope], Outcome],
+    new_order: Callable[[], dict[str, Any]],
+    outbox: Events,
+    clock: FrozenClock,
+    unpaid: str,
 ) -> None:
     order = new_order()
     set_status(db, order["id"], unpaid)
@@ -130,13 +160,16 @@ def test_a_payment_completes_an_unpaid_order(
     assert last["data"]["version"] == 2
     assert last["data"]["reason"] is None
     with db.transaction() as session:
-        updated_at = session.execute(sa.text("SELECT updated_at FROM orders WHERE id = :i"),
-                                     {"i": order["id"]}).scalar_one()
+        updated_at = session.execute(
+            sa.text("SELECT updated_at FROM orders WHERE id = :i"), {"i": order["id"]}
+        ).scalar_one()
     assert isoformat_z(updated_at) == isoformat_z(clock.now())
 
 
 def test_a_payment_for_a_cancelled_order_does_not_revive_it(
-    db: Database, deliver: Callable[[Envelope], Outcome], new_order: Callable[[], dict[str, Any]],
+    db: Database,
+    deliver: Callable[[Envelope], Outcome],
+    new_order: Callable[[], dict[str, Any]],
     outbox: Events,
 ) -> None:
     order = new_order()
@@ -147,7 +180,9 @@ def test_a_payment_for_a_cancelled_order_does_not_revive_it(
 
 
 def test_a_second_payment_event_for_a_complete_order_changes_nothing(
-    db: Database, deliver: Callable[[Envelope], Outcome], new_order: Callable[[], dict[str, Any]],
+    db: Database,
+    deliver: Callable[[Envelope], Outcome],
+    new_order: Callable[[], dict[str, Any]],
 ) -> None:
     order = new_order()
     assert deliver(paid(order["id"])) is Outcome.APPLIED
@@ -156,14 +191,17 @@ def test_a_second_payment_event_for_a_complete_order_changes_nothing(
 
 
 def test_a_complete_order_holds_its_ticket_for_good(
-    client: FlaskClient, seed_ticket: Callable[..., uuid.UUID], auth: Auth,
+    client: FlaskClient,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
     deliver: Callable[[Envelope], Outcome],
 ) -> None:
     ticket_id = seed_ticket()
     first = order_ticket(client, auth(uuid.uuid4()), ticket_id)
     deliver(paid(first["id"]))
     deliver(expired(first["id"]))
-    response = client.post("/api/orders", json={"ticketId": str(ticket_id)},
-                           headers=auth(uuid.uuid4()))
+    response = client.post(
+        "/api/orders", json={"ticketId": str(ticket_id)}, headers=auth(uuid.uuid4())
+    )
     assert response.status_code == 409
     assert response.json["detail"] == "The ticket is already sold."

@@ -15,7 +15,8 @@ def test_the_openapi_document_lists_every_route_with_its_errors(client: FlaskCli
     paths = response.json["paths"]
     documented = {
         (path, method): set(operation["responses"])
-        for path, operations in paths.items() for method, operation in operations.items()
+        for path, operations in paths.items()
+        for method, operation in operations.items()
         if method in {"get", "post"}
     }
     assert documented == {
@@ -29,8 +30,16 @@ def test_the_openapi_document_lists_every_route_with_its_errors(client: FlaskCli
     assert create["responses"]["409"]["content"]["application/problem+json"]
     schemas = response.json["components"]["schemas"]
     assert set(schemas["Order"]["required"]) == {
-        "id", "status", "ticketId", "ticket", "userId", "expiresAt", "version", "createdAt",
-        "updatedAt"}
+        "id",
+        "status",
+        "ticketId",
+        "ticket",
+        "userId",
+        "expiresAt",
+        "version",
+        "createdAt",
+        "updatedAt",
+    }
 
 
 def test_swagger_ui_is_served_without_a_cdn(client: FlaskClient) -> None:

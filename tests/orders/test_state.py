@@ -17,8 +17,12 @@ from api.orders.state import (
     sources,
 )
 
-C, A, P, X = (OrderStatus.CREATED, OrderStatus.AWAITING_PAYMENT, OrderStatus.COMPLETE,
-              OrderStatus.CANCELLED)
+C, A, P, X = (
+    OrderStatus.CREATED,
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.COMPLETE,
+    OrderStatus.CANCELLED,
+)
 ALLOWED = {(C, A), (C, P), (C, X), (A, P), (A, X)}
 
 
@@ -66,4 +70,8 @@ def test_every_status_but_cancelled_holds_the_ticket() -> None:
 
 def test_statuses_are_the_strings_of_the_api_and_the_events() -> None:
     assert [s.value for s in OrderStatus] == [
-        "created", "awaiting_payment", "complete", "cancelled"]
+        "created",
+        "awaiting_payment",
+        "complete",
+        "cancelled",
+    ]

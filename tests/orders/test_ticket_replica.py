@@ -18,9 +18,17 @@ SELLER = uuid.uuid4()
 
 
 def snapshot(ticket_id: uuid.UUID, version: int, **changes: Any) -> Envelope:
-    data = {"id": str(ticket_id), "version": version, "title": f"Show v{version}",
-            "priceCents": 1000 * version, "currency": "usd", "sellerId": str(SELLER),
-            "orderId": None, "sold": False, **changes}
+    data = {
+        "id": str(ticket_id),
+        "version": version,
+        "title": f"Show v{version}",
+        "priceCents": 1000 * version,
+        "currency": "usd",
+        "sellerId": str(SELLER),
+        "orderId": None,
+        "sold": False,
+        **changes,
+    }
     return new_event(TICKET_CREATED if version == 1 else TICKET_UPDATED, data)
 
 
@@ -39,7 +47,11 @@ def test_tickets_created_adds_the_ticket_to_the_replica(db: Database) -> None:
     stored = replica(db, ticket_id)
     assert stored is not None
     assert (stored.version, stored.title, stored.price_cents, stored.currency) == (
-        1, "Show v1", 1000, "usd")
+        1,
+        "Show v1",
+        1000,
+        "usd",
+    )
     assert (stored.seller_id, stored.sold, stored.order_id) == (SELLER, False, None)
 
 
@@ -74,7 +86,11 @@ def test_version_3_before_version_2_waits_and_then_the_replica_converges(db: Dat
     stored = replica(db, ticket_id)
     assert stored is not None
     assert (stored.version, stored.order_id, stored.sold, stored.price_cents) == (
-        3, order_id, True, 3000)
+        3,
+        order_id,
+        True,
+        3000,
+    )
 
 
 def test_an_update_before_the_creation_waits_for_it(db: Database) -> None:
@@ -107,7 +123,10 @@ def test_any_arrival_order_with_redelivery_converges_on_the_newest_version(
 def test_a_ticket_freed_by_tickets_updated_is_shown_as_free(db: Database) -> None:
     ticket_id = uuid.uuid4()
     locked = str(uuid.uuid4())
-    for event in (snapshot(ticket_id, 1), snapshot(ticket_id, 2, orderId=locked),
-                  snapshot(ticket_id, 3, orderId=None)):
+    for event in (
+        snapshot(ticket_id, 1),
+        snapshot(ticket_id, 2, orderId=locked),
+        snapshot(ticket_id, 3, orderId=None),
+    ):
         assert deliver(db, event) is Outcome.APPLIED
     assert replica(db, ticket_id).order_id is None  # type: ignore[union-attr]
