@@ -19,6 +19,8 @@ ORDER_COMPLETED = "orders.completed"
 EXPIRATION_COMPLETED = "expiration.completed"
 PAYMENT_CREATED = "payments.created"
 PAYMENT_REFUNDED = "payments.refunded"
+PAYMENT_STARTED = "payments.started"
+PAYMENT_FAILED = "payments.failed"
 
 ORDER_STATUSES = ("created", "awaiting_payment", "complete", "cancelled")
 MAX_CENTS = 100_000_000
@@ -102,6 +104,24 @@ class PaymentRefundedSchema(PaymentCreatedSchema):
     reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
+class PaymentStartedSchema(ma.Schema):
+    """payments.started: the buyer submitted a payment; the order now awaits its outcome."""
+
+    id = ma.fields.UUID(required=True)
+    orderId = ma.fields.UUID(required=True)
+    amountCents = _cents()
+    currency = _currency()
+
+
+class PaymentFailedSchema(PaymentStartedSchema):
+    """payments.failed: the charge was declined (or given up); the order must be cancelled."""
+
+    stripeId = ma.fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=255)
+    )
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
 SCHEMAS: Mapping[str, type[ma.Schema]] = {
     TICKET_CREATED: TicketSchema,
     TICKET_UPDATED: TicketSchema,
@@ -112,6 +132,8 @@ SCHEMAS: Mapping[str, type[ma.Schema]] = {
     EXPIRATION_COMPLETED: ExpirationCompletedSchema,
     PAYMENT_CREATED: PaymentCreatedSchema,
     PAYMENT_REFUNDED: PaymentRefundedSchema,
+    PAYMENT_STARTED: PaymentStartedSchema,
+    PAYMENT_FAILED: PaymentFailedSchema,
 }
 EVENT_TYPES: frozenset[str] = frozenset(SCHEMAS)
 # Schemas hold no per-load state, so one instance per type and mode serves every thread.

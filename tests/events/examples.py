@@ -62,6 +62,8 @@ VALID: dict[str, dict[str, Any]] = {
     catalogue.EXPIRATION_COMPLETED: {"orderId": ORDER},
     catalogue.PAYMENT_CREATED: payment(),
     catalogue.PAYMENT_REFUNDED: payment(reason="order cancelled before the charge"),
+    catalogue.PAYMENT_STARTED: {k: v for k, v in payment().items() if k != "stripeId"},
+    catalogue.PAYMENT_FAILED: payment(reason="Your card was declined."),
 }
 
 INVALID: dict[str, dict[str, Any]] = {
@@ -74,4 +76,6 @@ INVALID: dict[str, dict[str, Any]] = {
     catalogue.EXPIRATION_COMPLETED: {},
     catalogue.PAYMENT_CREATED: payment(amountCents=0),
     catalogue.PAYMENT_REFUNDED: payment(),
+    catalogue.PAYMENT_STARTED: {"id": PAYMENT, "orderId": ORDER, "amountCents": 2000},
+    catalogue.PAYMENT_FAILED: payment(reason=""),
 }
