@@ -9,7 +9,10 @@ and prints the ratio of the two, i.e. what the HTTP + Python layers cost on top 
 database.
 
 Without --url it starts the orders app under gunicorn itself, on a scratch database
-(`ticketing_bench_orders`, dropped and recreated) with a throwaway RS256 key pair:
+(`ticketing_bench_orders`, dropped and recreated) with a throwaway RS256 key pair. It uses
+sync workers, two per CPU: with gthread workers, kept-alive connections stay with the worker
+that accepted them, a few workers end up with most clients and the run uses about one CPU
+of two (`--worker-class gthread --threads N` shows it):
 
     .venv/bin/python -m bench.order_creation            # or: python bench/order_creation.py
 
@@ -223,9 +226,9 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    database_url: str, public_key: str, workers: int, threads: int
+    database_url: str, public_key: str, worker_class: str, workers: int, threads: int
 ) -> Iterator[tuple[str, int]]:
-    """The orders app under gunicorn (gthread workers) on a free port; its URL and pid."""
+    """The orders app under gunicorn on a free port; its URL and pid."""
     port = free_port()
     env = {
         **os.environ,
@@ -242,7 +245,7 @@ def gunicorn(
             "gunicorn",
             "--no-control-socket",
             "-k",
-            "gthread",
+            worker_class,
             "-w",
             str(workers),
             "--threads",
@@ -483,6 +486,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--orders", type=int, default=8000, help="orders in the measured run")
     parser.add_argument("--warmup", type=int, default=1000, help="orders before measuring")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (own server)")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
@@ -507,8 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         private, public = rsa_pair()
         tokens = Tokens(private, args.jwt_secret)
-        server = gunicorn(database_url, public, args.workers, args.threads)
-        where = f"gunicorn -k gthread -w {args.workers} --threads {args.threads}"
+        server = gunicorn(database_url, public, args.worker_class, args.workers, args.threads)
+        where = f"gunicorn -k {args.worker_class} -w {args.workers} --threads {args.threads}"
     print(
         f"orders service: {where}; {args.clients} clients; {os.cpu_count()} CPUs; "
         f"load average before {os.getloadavg()[0]:.1f}"
