@@ -20,7 +20,7 @@ Against a running orders service, give its URL, its database (tickets are seeded
 orders written there) and a key it accepts:
 
     python -m bench.order_creation --url http://127.0.0.1:8103 \\
-        --database-url postgresql://postgres@127.0.0.1:5432/orders \\
+        --database-url postgresql://postgres@127.0.0.1:5432/ticketing_orders \\
         --jwt-private-key-file .run/keys/jwt-private.pem
 """
 
