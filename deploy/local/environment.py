@@ -5,8 +5,11 @@ from __future__ import annotations
 from deploy.local.databases import database_url
 from deploy.local.devkeys import DevSecrets
 from deploy.local.infrastructure import InfrastructureUrls
-from deploy.local.services import SERVICES, Service, Worker
+from deploy.local.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET, Service, Worker
 from deploy.local.settings import LocalSettings
+
+STANDIN_API_KEY = "sk_test_standin"
+STANDIN_WEBHOOK_SECRET = "whsec_standin_development"  # noqa: S105 (the stand-in's, local only)
 
 
 def shared_environment(
@@ -37,13 +40,36 @@ def service_environment(
         own["DATABASE_URL"] = database_url(urls.database, settings.database_prefix + service.name)
     if service.signs_tokens:
         own["JWT_PRIVATE_KEY_FILE"] = str(secrets.private_key_file)
+    if service.name == "payments" and settings.stripe_standin:
+        own.update(
+            STRIPE_API_KEY=STANDIN_API_KEY,
+            STRIPE_API_BASE=f"http://127.0.0.1:{standin_port(settings)}",
+            STRIPE_WEBHOOK_SECRET=STANDIN_WEBHOOK_SECRET,
+        )
     return own
+
+
+def standin_port(settings: LocalSettings) -> int:
+    return settings.service_port_base + STRIPE_STANDIN_PORT_OFFSET
+
+
+def standin_environment(settings: LocalSettings) -> dict[str, str]:
+    """The Stripe stand-in signs webhooks to the payments service with the dev secret."""
+    payments = next(service for service in SERVICES if service.name == "payments")
+    webhook = f"http://127.0.0.1:{payments.port(settings.service_port_base)}/api/payments/webhook"
+    return {
+        "STRIPE_STANDIN_PORT": str(standin_port(settings)),
+        "STRIPE_WEBHOOK_URL": webhook,
+        "STRIPE_WEBHOOK_SECRET": STANDIN_WEBHOOK_SECRET,
+    }
 
 
 def worker_environment(
     worker: Worker, settings: LocalSettings, urls: InfrastructureUrls, secrets: DevSecrets
 ) -> dict[str, str]:
     """A worker runs with the environment of the service it works for."""
+    if worker.stripe_standin:
+        return standin_environment(settings)
     for service in SERVICES:
         if service.name == worker.service:
             return service_environment(service, settings, urls, secrets)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_PORT_BASE = 8100
+STRIPE_STANDIN_PORT_OFFSET = 11  # the Stripe stand-in listens on PORT_BASE + 11 (8111)
 
 
 def module_exists(module: str) -> bool:
@@ -58,9 +59,26 @@ class Worker:
     module: str
     args: tuple[str, ...]
     service: str | None = None
+    stripe_standin: bool = False  # runs only when no real Stripe key is configured
 
     def present(self) -> bool:
         return module_exists(self.module)
+
+
+def relay(service: str) -> Worker:
+    """The outbox relay of one service's database."""
+    return Worker(f"{service}-relay", "workers.relay", ("-m", "workers.relay", service), service)
+
+
+def process(name: str, module: str, service: str | None) -> Worker:
+    """A long-running `python -m module`."""
+    return Worker(name, module, ("-m", module), service)
+
+
+def dramatiq_worker(name: str, module: str, service: str | None) -> Worker:
+    """A Dramatiq worker process running the actors of `module`."""
+    args = ("-m", "dramatiq", module, "--processes", "1", "--threads", "4")
+    return Worker(name, module, args, service)
 
 
 # web owns every path the API prefixes do not; ports are DEFAULT_PORT_BASE + offset.
@@ -72,6 +90,19 @@ SERVICES: tuple[Service, ...] = (
     Service("payments", "api.payments.app:create_app()", 4, "/api/payments", True),
 )
 
-# Each runs as `python ARGS` with the environment of `service` (its DATABASE_URL), e.g.
-# Worker("orders-relay", "workers.relay", ("-m", "workers.relay", "orders"), "orders").
-WORKERS: tuple[Worker, ...] = ()
+# Each runs as `python ARGS` with the environment of `service` (its DATABASE_URL); a worker
+# whose module is not written yet is left out.
+WORKERS: tuple[Worker, ...] = (
+    relay("tickets"),
+    process("tickets-consumer", "workers.tickets.consumer", "tickets"),
+    relay("orders"),
+    process("orders-consumer", "workers.orders.consumer", "orders"),
+    process("orders-sweep", "workers.orders.sweep", "orders"),
+    relay("payments"),
+    process("payments-consumer", "workers.payments.consumer", "payments"),
+    process("payments-reconciler", "workers.payments.reconciler", "payments"),
+    dramatiq_worker("payments-actors", "workers.payments.actors", "payments"),
+    process("expiration-scheduler", "workers.expiration.scheduler", None),
+    dramatiq_worker("expiration-actors", "workers.expiration.actors", None),
+    Worker("stripe", "deploy.stripe_standin", ("-m", "deploy.stripe_standin"), None, True),
+)

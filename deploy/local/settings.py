@@ -44,6 +44,7 @@ class LocalSettings:
     log_level: str  # LOG_LEVEL (INFO), passed to every process
     order_expiration_seconds: str  # ORDER_EXPIRATION_SECONDS (900), passed through
     ready_timeout_seconds: int  # TICKETING_READY_TIMEOUT (90): give up if not answering by then
+    stripe_standin: bool  # no real STRIPE_API_KEY given: run the local Stripe stand-in
     python: str = sys.executable
 
     @classmethod
@@ -69,6 +70,10 @@ class LocalSettings:
             log_level=environ.get("LOG_LEVEL", "INFO"),
             order_expiration_seconds=environ.get("ORDER_EXPIRATION_SECONDS", "900"),
             ready_timeout_seconds=_int(environ, "TICKETING_READY_TIMEOUT", 90),
+            stripe_standin=not environ.get("STRIPE_API_KEY", "").startswith(
+                ("sk_test_", "sk_live_")
+            )
+            or environ.get("STRIPE_API_KEY", "").startswith("sk_test_standin"),
         )
 
     @property

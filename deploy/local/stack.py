@@ -46,7 +46,7 @@ def plan_stack(settings: LocalSettings, urls: InfrastructureUrls, secrets: DevSe
         processes.append(ProcessSpec(service.name, argv, own))
         migration_envs[service.name] = {**shared, **own}
     for worker in WORKERS:
-        if worker.present():
+        if worker.present() and (settings.stripe_standin or not worker.stripe_standin):
             own = worker_environment(worker, settings, urls, secrets)
             processes.append(ProcessSpec(worker.name, [settings.python, *worker.args], own))
     gateway, description = gateway_process(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from deploy.local.services import SERVICES
 from tests.local_stack.processes import alive
 from tests.local_stack.up_process import UpProcess, free_port_block
 from tests.local_stack.upstreams import free_port
+from tests.workers.support import delete_stream, run_async
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -42,9 +44,21 @@ def databases() -> Iterator[str]:
     drop_databases(DATABASE_PREFIX)
 
 
+@pytest.fixture
+def messaging() -> Iterator[dict[str, str]]:
+    """A JetStream stream, subject prefix and Dramatiq namespace nobody else uses."""
+    tag = uuid.uuid4().hex[:10]
+    yield {
+        "EVENTS_STREAM": f"E2E_{tag}",
+        "EVENTS_SUBJECT_PREFIX": f"e2e{tag}",
+        "DRAMATIQ_NAMESPACE": f"e2e{tag}",
+    }
+    run_async(lambda: delete_stream(f"E2E_{tag}"))
+
+
 @pytest.mark.parametrize("gateway_kind", ["python", "nginx"])
 def test_up_serves_every_service_through_the_gateway_and_sigterm_stops_every_process(
-    gateway_kind: str, databases: str, tmp_path: Path
+    gateway_kind: str, databases: str, messaging: dict[str, str], tmp_path: Path
 ) -> None:
     if gateway_kind == "nginx" and find_nginx() is None:
         pytest.skip("nginx is not installed (.ci/run installs it)")
@@ -60,6 +74,7 @@ def test_up_serves_every_service_through_the_gateway_and_sigterm_stops_every_pro
             "TICKETING_RUN_DIR": str(tmp_path / "run"),
             "TICKETING_DB_PREFIX": databases,
             "TICKETING_GATEWAY": gateway_kind,
+            **messaging,
         }
     )
     try:
@@ -84,7 +99,7 @@ def test_up_serves_every_service_through_the_gateway_and_sigterm_stops_every_pro
 
 
 def test_the_run_dir_gets_the_procfile_keys_and_owner_only_secrets(
-    databases: str, tmp_path: Path
+    databases: str, messaging: dict[str, str], tmp_path: Path
 ) -> None:
     run_dir = tmp_path / "run"
     up = UpProcess(
@@ -98,6 +113,7 @@ def test_the_run_dir_gets_the_procfile_keys_and_owner_only_secrets(
             "TICKETING_RUN_DIR": str(run_dir),
             "TICKETING_DB_PREFIX": databases,
             "TICKETING_GATEWAY": "python",
+            **messaging,
         }
     )
     try:
