@@ -21,7 +21,7 @@ HEARTBEAT_TIMEOUT_MS = 15_000
 
 def build_broker(redis_url: str, namespace: str = "ticketing") -> RedisBroker:
     """A Redis broker whose dead workers' messages are requeued within about a minute."""
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]
         url=redis_url,
         namespace=namespace,
         heartbeat_timeout=int(
