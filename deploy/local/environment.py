@@ -28,6 +28,7 @@ def shared_environment(
         "ORDER_EXPIRATION_SECONDS": settings.order_expiration_seconds,
         "LOG_LEVEL": settings.log_level,
         "PYTHONUNBUFFERED": "1",
+        "STRIPE_STANDIN": "true" if settings.stripe_standin else "false",
     }
 
 
