@@ -12,6 +12,34 @@ from deploy.gateway.routes import API_NAMESPACE, RouteTable, Upstream
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.j2")
 TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+# Content types of the files NGINX serves from disk (the config loads no mime.types file).
+STATIC_TYPES = {
+    "text/css": "css",
+    "application/javascript": "js mjs",
+    "application/json": "json map",
+    "text/plain": "txt",
+    "image/svg+xml": "svg",
+    "image/png": "png",
+    "image/jpeg": "jpg jpeg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/x-icon": "ico",
+    "font/woff2": "woff2",
+    "font/woff": "woff",
+}
+
+
+@dataclass(frozen=True)
+class StaticFiles:
+    """Files NGINX serves itself: `url_path`/NAME is `folder`/NAME."""
+
+    url_path: str
+    folder: Path
+    max_age_seconds: int = 3600
+
+
+# Flask's defaults in web/app.py: static_url_path "/static", static_folder web/static.
+WEB_STATIC = StaticFiles("/static", Path(__file__).resolve().parents[2] / "web" / "static")
 
 
 @dataclass(frozen=True)
@@ -26,8 +54,13 @@ def _upstream_name(upstream: Upstream) -> str:
     return "upstream_" + upstream.address.replace(".", "_").replace(":", "_")
 
 
-def render_config(routes: RouteTable, port: int, timeout_seconds: int = 60) -> str:
-    """The nginx.conf text that routes like `deploy.gateway` with this table."""
+def render_config(
+    routes: RouteTable,
+    port: int,
+    timeout_seconds: int = 60,
+    static: StaticFiles | None = WEB_STATIC,
+) -> str:
+    """The nginx.conf text that routes like `deploy.gateway` with this table (+ static files)."""
     upstreams = {route.upstream for route in routes.routes} | {routes.default}
     environment = jinja2.Environment(  # noqa: S701 - renders an NGINX config, not HTML
         trim_blocks=True,
@@ -50,15 +83,23 @@ def render_config(routes: RouteTable, port: int, timeout_seconds: int = 60) -> s
         ],
         default_upstream=_upstream_name(routes.default),
         problems={status: problem_body(status).decode() for status in GATEWAY_PROBLEMS},
+        static=static,
+        static_types=STATIC_TYPES,
     )
 
 
-def write_config(prefix: Path, routes: RouteTable, port: int, timeout_seconds: int = 60) -> Path:
+def write_config(
+    prefix: Path,
+    routes: RouteTable,
+    port: int,
+    timeout_seconds: int = 60,
+    static: StaticFiles | None = WEB_STATIC,
+) -> Path:
     """Write nginx.conf and its temp folders under `prefix` (NGINX's -p); return the file."""
     for folder in TEMP_FOLDERS:
         (prefix / "tmp" / folder).mkdir(parents=True, exist_ok=True)
     config = prefix / "nginx.conf"
-    config.write_text(render_config(routes, port, timeout_seconds))
+    config.write_text(render_config(routes, port, timeout_seconds, static))
     return config
 
 
