@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from api.orders.state import UNPAID_STATUSES, OrderStatus
 from common.errors import Conflict
 
+# Why an order was cancelled (its `reason`).
 CANCELLED_BY_BUYER = "cancelled_by_buyer"
 EXPIRED = "expired"
+PAYMENT_DECLINED = "payment_declined"
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from api.orders.models import OUTBOX, Order
-from api.orders.state import IllegalTransition, OrderStatus, sources
+from api.orders.state import OrderStatus, sources
 from common.clock import Clock, isoformat_z
 from common.events.catalogue import (
     ORDER_CANCELLED,
@@ -61,39 +62,44 @@ def transition(
     clock: Clock,
     *,
     reason: str | None = None,
+    detail: str | None = None,
 ) -> Order | None:
     """Move the order to `target` if its current status allows it; None when it does not.
 
     One conditional UPDATE (`WHERE status IN (allowed sources)`): of two racing transitions
     PostgreSQL lets exactly one match, the other sees the new status and updates nothing.
     """
-    now = clock.now()
-    statement = (
-        update(Order)
-        .where(Order.id == order_id, Order.status.in_(sources(target)))
-        .values(status=target, version=Order.version + 1, updated_at=now, reason=reason)
-        .returning(Order)
-        .execution_options(populate_existing=True, synchronize_session=False)
+    moved = transition_where(
+        session, Order.id == order_id, target, clock, reason=reason, detail=detail
     )
-    order = session.scalars(statement).one_or_none()
-    if order is not None:
-        record_order_event(session, EVENT_OF_TARGET[target], order, clock)
-    return order
+    return moved[0] if moved else None
 
 
-def transition_or_explain(
+def transition_where(
     session: Session,
-    order_id: uuid.UUID,
+    where: ColumnElement[bool],
     target: OrderStatus,
     clock: Clock,
     *,
     reason: str | None = None,
-) -> Order:
-    """Like transition, but raise IllegalTransition naming the status that refused it."""
-    order = transition(session, order_id, target, clock, reason=reason)
-    if order is not None:
-        return order
-    current = session.scalar(select(Order.status).where(Order.id == order_id))
-    if current is None:
-        raise LookupError(f"no order {order_id}")
-    raise IllegalTransition(current, target)
+    detail: str | None = None,
+) -> list[Order]:
+    """Move every matching order whose status allows it to `target`; each moved one emits."""
+    now = clock.now()
+    statement = (
+        update(Order)
+        .where(where, Order.status.in_(sources(target)))
+        .values(
+            status=target,
+            version=Order.version + 1,
+            updated_at=now,
+            reason=reason,
+            reason_detail=detail,
+        )
+        .returning(Order)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    moved = list(session.scalars(statement))
+    for order in moved:
+        record_order_event(session, EVENT_OF_TARGET[target], order, clock)
+    return moved

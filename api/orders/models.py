@@ -1,11 +1,22 @@
-"""Tables of the orders service: orders, the tickets replica, and the outbox."""
+"""Tables of the orders service: orders and their timeline, the tickets replica, the outbox."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, Index, String, Table, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.elements import TextClause
 
@@ -61,12 +72,37 @@ class Order(Base):
     price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str | None] = mapped_column(String(64))
+    reason_detail: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 
 ORDERS: Table = Order.__table__  # type: ignore[assignment]
+
+
+class OrderStep(Base):
+    """One entry of an order's timeline, written in the transaction of what it tells."""
+
+    __tablename__ = "order_steps"
+    __table_args__ = (
+        Index("ix_order_steps_order", "order_id", "id"),
+        CheckConstraint(
+            "outcome IN ('ok', 'failed', 'skipped', 'compensated')", name="outcome_known"
+        ),
+        CheckConstraint("attempt >= 1", name="attempt_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int]
+    at: Mapped[datetime]
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+ORDER_STEPS: Table = OrderStep.__table__  # type: ignore[assignment]
 
 
 class Ticket(Base):

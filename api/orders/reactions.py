@@ -1,23 +1,138 @@
-"""What orders do when the rest of the saga reports in: expiry and successful payment."""
+"""The saga's steps applied to stored orders: a transition or a note, with its timeline entries."""
 
 from __future__ import annotations
 
+import enum
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
 
-from api.orders.domain import EXPIRED
-from api.orders.lifecycle import transition
-from api.orders.models import Order
+from api.orders import saga, timeline
+from api.orders.lifecycle import transition, transition_where
+from api.orders.models import UNPAID, Order
+from api.orders.saga import Step, StepOutcome
 from api.orders.state import OrderStatus
+from api.orders.timeline import Entry
 from common.clock import Clock
 
-
-def expire(session: Session, order_id: uuid.UUID, clock: Clock) -> Order | None:
-    """Cancel the order if it is still unpaid; None when it was complete, cancelled or unknown."""
-    return transition(session, order_id, OrderStatus.CANCELLED, clock, reason=EXPIRED)
+NO_FACTS: Mapping[str, Any] = MappingProxyType({})
 
 
-def complete(session: Session, order_id: uuid.UUID, clock: Clock) -> Order | None:
-    """Complete the order once paid; None when it was already complete, cancelled or unknown."""
-    return transition(session, order_id, OrderStatus.COMPLETE, clock)
+class Effect(enum.Enum):
+    """What a step did to an order."""
+
+    MOVED = "moved"  # the order changed status, emitted its event, and the timeline says so
+    NOTED = "noted"  # nothing moved, but the timeline records something a reader should see
+    NOTHING = "nothing"  # a repeat, a reordered event whose work is done, or an unknown order
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A step's effect, and the order as it now is when it moved."""
+
+    effect: Effect
+    order: Order | None = None
+
+
+def entries_of_move(step: Step, order_id: uuid.UUID, at: datetime, detail: str) -> list[Entry]:
+    """The step's own entry, plus the compensations a cancellation sets going."""
+    entries = [Entry(order_id, step.name, step.outcome, at, detail)]
+    if step.cancels:
+        entries += [
+            Entry(order_id, c.name, StepOutcome.COMPENSATED, at, c.text) for c in saga.ON_CANCEL
+        ]
+    return entries
+
+
+def reserved(session: Session, order: Order) -> None:
+    """The first entries of a new order's timeline: ticket reserved, payment awaited."""
+    pay_by = {"expiresAt": saga.moment(order.expires_at)}
+    timeline.add(
+        session,
+        [
+            Entry(
+                order.id, step.name, step.outcome, order.created_at, saga.render(step.text, pay_by)
+            )
+            for step in (saga.RESERVE, saga.AWAIT_PAYMENT)
+        ],
+    )
+
+
+def react(
+    session: Session,
+    step: Step,
+    order_id: uuid.UUID,
+    clock: Clock,
+    facts: Mapping[str, Any] = NO_FACTS,
+) -> Reaction:
+    """Apply the step to the order through the state machine, in the caller's transaction.
+
+    Idempotent: the transition is a conditional UPDATE that only an order in one of the
+    target's source statuses matches, so a repeat (or a step the order has moved past)
+    changes nothing; it only leaves a `late` note when the step says a reader should know.
+    """
+    detail = saga.render(step.text, facts)
+    if step.target is None:
+        return _note(session, step, detail, order_id, clock)
+    cancels = step.cancels
+    order = transition(
+        session,
+        order_id,
+        step.target,
+        clock,
+        reason=step.reason if cancels else None,
+        detail=detail if cancels else None,
+    )
+    if order is not None:
+        timeline.add(session, entries_of_move(step, order.id, clock.now(), detail))
+        return Reaction(Effect.MOVED, order)
+    current = _locked_status(session, order_id)
+    if current is None or current not in step.late:
+        return Reaction(Effect.NOTHING)
+    late = saga.render(step.late[current], facts)
+    timeline.add(session, [Entry(order_id, step.name, StepOutcome.SKIPPED, clock.now(), late)])
+    return Reaction(Effect.NOTED)
+
+
+def expire_overdue(session: Session, clock: Clock, limit: int) -> list[Order]:
+    """Cancel up to `limit` unpaid orders past their expiry, skipping rows others hold."""
+    step = saga.SWEEP_EXPIRE
+    now = clock.now()
+    due = aliased(Order)
+    overdue = (
+        select(due.id)
+        .where(UNPAID, due.expires_at <= now)
+        .order_by(due.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    detail = saga.render(step.text, NO_FACTS)
+    moved = transition_where(
+        session,
+        Order.id.in_(overdue),
+        OrderStatus.CANCELLED,
+        clock,
+        reason=step.reason,
+        detail=detail,
+    )
+    timeline.add(session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)])
+    return moved
+
+
+def _locked_status(session: Session, order_id: uuid.UUID) -> OrderStatus | None:
+    """The order's status, its row locked so its timeline entries are written one at a time."""
+    return session.scalar(select(Order.status).where(Order.id == order_id).with_for_update())
+
+
+def _note(session: Session, step: Step, detail: str, order_id: uuid.UUID, clock: Clock) -> Reaction:
+    """A step that moves nothing (a report): its entry, when the order exists."""
+    if _locked_status(session, order_id) is None:
+        return Reaction(Effect.NOTHING)
+    timeline.add(session, [Entry(order_id, step.name, step.outcome, clock.now(), detail)])
+    return Reaction(Effect.NOTED)

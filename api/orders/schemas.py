@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from api.orders.domain import CANCELLED_BY_BUYER, EXPIRED, PAYMENT_DECLINED
+from api.orders.saga import StepOutcome
 from api.orders.state import OrderStatus
 
 DEFAULT_PAGE_SIZE = 20
@@ -43,8 +45,53 @@ class OrderSchema(ma.Schema):
         },
     )
     version = ma.fields.Integer(required=True)
+    reason = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf([EXPIRED, CANCELLED_BY_BUYER, PAYMENT_DECLINED]),
+        metadata={"description": "Why the order was cancelled; null unless it is cancelled"},
+    )
+    reasonDetail = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The reason in plain words (for a declined payment, the card "
+            "issuer's message); null unless the order is cancelled",
+            "example": "Your card was declined.",
+        },
+    )
     createdAt = ma.fields.String(required=True)
     updatedAt = ma.fields.String(required=True)
+
+
+class TimelineEntrySchema(ma.Schema):
+    """One step of the purchase saga as it happened to this order."""
+
+    step = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "reserve, await_payment, charge, complete, expire, cancel, unlock "
+            "or refund",
+            "example": "charge",
+        },
+    )
+    outcome = ma.fields.String(
+        required=True, validate=validate.OneOf([o.value for o in StepOutcome])
+    )
+    attempt = ma.fields.Integer(
+        required=True,
+        metadata={"description": "How many times this step has ended this way, this one included"},
+    )
+    at = ma.fields.String(required=True, metadata={"example": "2026-11-24T20:02:00.000Z"})
+    detail = ma.fields.String(
+        required=True, allow_none=True, metadata={"example": "Your card was declined."}
+    )
+
+
+class TrackedOrderSchema(OrderSchema):
+    """An order with its timeline: what happened to it and why, oldest step first."""
+
+    timeline = ma.fields.List(ma.fields.Nested(TimelineEntrySchema), required=True)
 
 
 class OrderPageSchema(ma.Schema):

@@ -10,18 +10,20 @@ from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.orders import saga
 from api.orders.domain import (
-    CANCELLED_BY_BUYER,
     TicketFacts,
     TicketReserved,
     TicketSold,
     ensure_orderable,
     expiry,
 )
-from api.orders.lifecycle import record_created, transition_or_explain
-from api.orders.models import LIVE, ORDERS, Order, Ticket
+from api.orders.lifecycle import record_created
+from api.orders.models import LIVE, ORDERS, Order, OrderStep, Ticket
 from api.orders.pagination import Position, decode_cursor, encode_cursor
-from api.orders.state import OrderStatus, ensure_transition
+from api.orders.reactions import Effect, react, reserved
+from api.orders.state import IllegalTransition, OrderStatus, ensure_transition
+from api.orders.timeline import timeline_of
 from common.clock import Clock
 from common.db import Database
 from common.errors import FieldError, Forbidden, NotFound
@@ -41,6 +43,14 @@ TICKET_AND_HOLDER = select(
     _HOLDER.label("holder"),
 ).where(Ticket.id == bindparam("ticket_id"))
 INSERT_ORDER = insert(ORDERS)
+
+
+@dataclass(frozen=True)
+class TrackedOrder:
+    """An order and its timeline, oldest entry first."""
+
+    order: Order
+    steps: list[OrderStep]
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,7 @@ class OrderService:
                     price_cents=ticket.price_cents,
                     currency=ticket.currency,
                     reason=None,
+                    reason_detail=None,
                     expires_at=expiry(now, self.lifetime_seconds),
                     created_at=now,
                     updated_at=now,
@@ -87,6 +98,7 @@ class OrderService:
                 # A Core insert: the ORM unit of work would double this use case's CPU time.
                 session.execute(INSERT_ORDER, _row(order))
                 record_created(session, order, self.clock)
+                reserved(session, order)
         except IntegrityError as exc:
             if _constraint(exc) != LIVE_TICKET_INDEX:
                 raise
@@ -109,19 +121,23 @@ class OrderService:
         last = orders[limit - 1]
         return Page(orders[:limit], encode_cursor(Position(last.created_at, last.id)))
 
-    def get_mine(self, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
-        """One of the user's orders: 404 when unknown, 403 when someone else's."""
+    def get_mine(self, user_id: uuid.UUID, order_id: uuid.UUID) -> TrackedOrder:
+        """One of the user's orders with its timeline: 404 when unknown, 403 when someone else's."""
         with self.db.transaction() as session:
-            return _owned(session, user_id, order_id)
+            order = _owned(session, user_id, order_id)
+            return TrackedOrder(order, timeline_of(session, order_id))
 
-    def cancel(self, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
-        """The buyer gives up an unpaid order; 409 once it is complete or cancelled."""
+    def cancel(self, user_id: uuid.UUID, order_id: uuid.UUID) -> TrackedOrder:
+        """The buyer gives up an unpaid order (saga step `cancel`); 409 once it is finished."""
         with self.db.transaction() as session:
             order = _owned(session, user_id, order_id)
             ensure_transition(order.status, OrderStatus.CANCELLED)
-            return transition_or_explain(
-                session, order_id, OrderStatus.CANCELLED, self.clock, reason=CANCELLED_BY_BUYER
-            )
+            reaction = react(session, saga.CANCEL, order_id, self.clock)
+            if reaction.effect is not Effect.MOVED or reaction.order is None:
+                # Paid or cancelled by another transaction since it was read above.
+                current = session.scalar(select(Order.status).where(Order.id == order_id))
+                raise IllegalTransition(current or order.status, OrderStatus.CANCELLED)
+            return TrackedOrder(reaction.order, timeline_of(session, order_id))
 
 
 def _owned(session: Session, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:

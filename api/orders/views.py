@@ -11,8 +11,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.orders.models import Order
-from api.orders.schemas import NewOrderSchema, OrderListArgsSchema, OrderPageSchema, OrderSchema
-from api.orders.services import OrderService
+from api.orders.schemas import (
+    NewOrderSchema,
+    OrderListArgsSchema,
+    OrderPageSchema,
+    OrderSchema,
+    TrackedOrderSchema,
+)
+from api.orders.services import OrderService, TrackedOrder
 from common.auth.current_user import require_user
 from common.clock import isoformat_z
 from common.http.docs import SECURITY
@@ -54,8 +60,26 @@ def order_body(order: Order) -> dict[str, Any]:
         "userId": order.user_id,
         "expiresAt": isoformat_z(order.expires_at),
         "version": order.version,
+        "reason": order.reason,
+        "reasonDetail": order.reason_detail,
         "createdAt": isoformat_z(order.created_at),
         "updatedAt": isoformat_z(order.updated_at),
+    }
+
+
+def tracked_body(tracked: TrackedOrder) -> dict[str, Any]:
+    return {
+        **order_body(tracked.order),
+        "timeline": [
+            {
+                "step": entry.step,
+                "outcome": entry.outcome,
+                "attempt": entry.attempt,
+                "at": isoformat_z(entry.at),
+                "detail": entry.detail,
+            }
+            for entry in tracked.steps
+        ],
     }
 
 
@@ -86,23 +110,23 @@ class Orders(MethodView):
 @blp.route("/<uuid:order_id>")
 class OrderById(MethodView):
     @blp.doc(security=SECURITY)
-    @blp.response(200, OrderSchema)
+    @blp.response(200, TrackedOrderSchema)
     @problem(401, "Not signed in")
     @problem(403, "Someone else's order")
     @problem(404, "No such order (or the id is not a UUID)")
     def get(self, order_id: uuid.UUID) -> dict[str, Any]:
-        """One of my orders."""
-        return order_body(service().get_mine(require_user().id, order_id))
+        """One of my orders, with its timeline (each saga step) and why it was cancelled."""
+        return tracked_body(service().get_mine(require_user().id, order_id))
 
 
 @blp.route("/<uuid:order_id>/cancel")
 class CancelOrder(MethodView):
     @blp.doc(security=SECURITY)
-    @blp.response(200, OrderSchema)
+    @blp.response(200, TrackedOrderSchema)
     @problem(401, "Not signed in (or cookie without X-CSRF-Token)")
     @problem(403, "Someone else's order")
     @problem(404, "No such order")
     @problem(409, "The order is already complete or cancelled")
     def post(self, order_id: uuid.UUID) -> dict[str, Any]:
         """Cancel my unpaid order and release its ticket."""
-        return order_body(service().cancel(require_user().id, order_id))
+        return tracked_body(service().cancel(require_user().id, order_id))

@@ -79,4 +79,6 @@ def test_a_buyer_reads_one_of_their_orders(
     created = order_ticket(client, headers, seed_ticket())
     response = client.get(f"/api/orders/{created['id']}", headers=headers)
     assert response.status_code == 200
-    assert response.json == created
+    body = dict(response.json)
+    assert [entry["step"] for entry in body.pop("timeline")] == ["reserve", "await_payment"]
+    assert body == created

@@ -37,9 +37,19 @@ def test_the_openapi_document_lists_every_route_with_its_errors(client: FlaskCli
         "userId",
         "expiresAt",
         "version",
+        "reason",
+        "reasonDetail",
         "createdAt",
         "updatedAt",
     }
+    assert set(schemas["TrackedOrder"]["required"]) == set(schemas["Order"]["required"]) | {
+        "timeline"
+    }
+    one = paths["/api/orders/{order_id}"]["get"]["responses"]["200"]["content"]
+    assert one["application/json"]["schema"] == {"$ref": "#/components/schemas/TrackedOrder"}
+    entry = schemas["TimelineEntry"]
+    assert set(entry["required"]) == {"step", "outcome", "attempt", "at", "detail"}
+    assert entry["properties"]["outcome"]["enum"] == ["ok", "failed", "skipped", "compensated"]
 
 
 def test_swagger_ui_is_served_without_a_cdn(client: FlaskClient) -> None:

@@ -1,4 +1,8 @@
-"""Events the orders service consumes, each mapped to one handler (the HANDLERS table)."""
+"""Events the orders service consumes, each mapped to one handler (the HANDLERS table).
+
+The saga's event-triggered steps come from `api.orders.saga.EVENT_STEPS`: one handler per
+step, applying it through `reactions.react`. Only the tickets replica is handled apart.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,12 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from api.orders import reactions
+from api.orders import saga
+from api.orders.reactions import Effect, react
 from api.orders.replica import apply_ticket_snapshot
+from api.orders.saga import Step
 from common.clock import Clock, SystemClock
-from common.events.catalogue import (
-    EXPIRATION_COMPLETED,
-    PAYMENT_CREATED,
-    TICKET_CREATED,
-    TICKET_UPDATED,
-)
+from common.events.catalogue import TICKET_CREATED, TICKET_UPDATED
 from common.events.envelope import Envelope
 from common.events.versions import VersionCheck
 from workers.consumers import Handler, Outcome
@@ -27,6 +28,11 @@ _OUTCOME_OF_VERSION = {
     VersionCheck.STALE: Outcome.IGNORED,
     VersionCheck.AHEAD: Outcome.RETRY_LATER,
 }
+_OUTCOME_OF_EFFECT = {
+    Effect.MOVED: Outcome.APPLIED,
+    Effect.NOTED: Outcome.APPLIED,
+    Effect.NOTHING: Outcome.IGNORED,
+}
 
 
 def on_ticket_snapshot(session: Session, event: Envelope) -> Outcome:
@@ -34,35 +40,35 @@ def on_ticket_snapshot(session: Session, event: Envelope) -> Outcome:
     return _OUTCOME_OF_VERSION[apply_ticket_snapshot(session, event.data)]
 
 
-def make_handlers(clock: Clock) -> dict[str, Handler]:
-    """The handler table, with the clock that stamps the orders' transitions."""
+def step_handler(step: Step, clock: Clock) -> Handler:
+    """The handler of one saga step triggered by an event."""
 
-    def on_expiration_completed(session: Session, event: Envelope) -> Outcome:
-        """Cancel the order if unpaid; idempotent: only an unpaid order matches the update."""
+    def handle(session: Session, event: Envelope) -> Outcome:
+        """Apply the step; idempotent: only an order in one of its source statuses moves."""
         order_id = uuid.UUID(str(event.data["orderId"]))
-        if reactions.expire(session, order_id, clock) is None:
-            log.info("expiry of order %s changed nothing (paid, cancelled or unknown)", order_id)
-            return Outcome.IGNORED
-        return Outcome.APPLIED
-
-    def on_payment_created(session: Session, event: Envelope) -> Outcome:
-        """Complete the paid order; idempotent: only an unpaid order matches the update."""
-        order_id = uuid.UUID(str(event.data["orderId"]))
-        if reactions.complete(session, order_id, clock) is None:
-            log.warning(
-                "payment %s for order %s did not complete it (cancelled, complete or unknown)",
-                event.data.get("id"),
+        reaction = react(session, step, order_id, clock, saga.facts_of(event.data))
+        if reaction.effect is Effect.NOTHING:
+            log.info(
+                "%s for order %s changed nothing (done already, moved on, or unknown)",
+                event.type,
                 order_id,
             )
-            return Outcome.IGNORED
-        return Outcome.APPLIED
+        return _OUTCOME_OF_EFFECT[reaction.effect]
 
-    return {
+    handle.__name__ = f"on_{step.trigger.replace('.', '_')}"
+    return handle
+
+
+def make_handlers(clock: Clock) -> dict[str, Handler]:
+    """The handler table, with the clock that stamps the orders' transitions."""
+    handlers: dict[str, Handler] = {
         TICKET_CREATED: on_ticket_snapshot,
         TICKET_UPDATED: on_ticket_snapshot,
-        EXPIRATION_COMPLETED: on_expiration_completed,
-        PAYMENT_CREATED: on_payment_created,
     }
+    handlers.update(
+        {event_type: step_handler(step, clock) for event_type, step in saga.EVENT_STEPS.items()}
+    )
+    return handlers
 
 
 HANDLERS: dict[str, Handler] = make_handlers(SystemClock())
