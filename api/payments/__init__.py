@@ -1,0 +1,1 @@
+"""The payments service: charges orders through Stripe, and refunds what must not be kept."""

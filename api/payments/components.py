@@ -1,0 +1,60 @@
+"""The payments use cases wired to one database, Stripe gateway, clock and dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.payments.charging import Charges
+from api.payments.compensation import Refunds
+from api.payments.config import PaymentsSettings
+from api.payments.followups import Dispatcher
+from api.payments.gateway import StripeGateway
+from api.payments.reconciliation import Reconciled, reconcile_payments
+from api.payments.services import PaymentService
+from api.payments.webhooks import WebhookReceiver
+from common.clock import Clock, SystemClock
+from common.db import Database
+
+
+@dataclass(frozen=True)
+class Payments:
+    """Everything the HTTP service and the workers of payments run on."""
+
+    settings: PaymentsSettings
+    db: Database
+    clock: Clock
+    dispatcher: Dispatcher
+    charges: Charges
+    refunds: Refunds
+    service: PaymentService
+    webhooks: WebhookReceiver
+
+    def reconcile(self) -> Reconciled:
+        """One pass of the reconciler."""
+        return reconcile_payments(
+            self.db, self.dispatcher, self.clock, self.settings.stuck_after_seconds
+        )
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.db.dispose()
+
+
+def build_payments(
+    settings: PaymentsSettings, dispatcher: Dispatcher, clock: Clock | None = None
+) -> Payments:
+    """Wire the use cases from settings (opens no connection until first used)."""
+    clock = clock or SystemClock()
+    db = Database.from_url(settings.service.database_url)
+    gateway = StripeGateway(settings.stripe)
+    charges = Charges(db, gateway, clock, dispatcher)
+    return Payments(
+        settings=settings,
+        db=db,
+        clock=clock,
+        dispatcher=dispatcher,
+        charges=charges,
+        refunds=Refunds(db, gateway, clock),
+        service=PaymentService(db, charges, clock, dispatcher, settings.order_wait_seconds),
+        webhooks=WebhookReceiver(db, settings.stripe.webhook_secret, clock, dispatcher),
+    )

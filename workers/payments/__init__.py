@@ -1,0 +1,1 @@
+"""The payments service's Dramatiq actors, event handlers, consumer and reconciler."""

@@ -1,0 +1,88 @@
+"""The payment saga's asynchronous steps as Dramatiq actors: `dramatiq workers.payments.actors`.
+
+The actors take payment ids, never objects, and work from the payment row: a message run
+twice, or again after a crash, finds the row already moved on and does nothing more.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import dramatiq
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from api.payments.components import Payments, build_payments
+from api.payments.config import PaymentsSettings
+from api.payments.followups import FollowUp, Step
+from api.payments.gateway import GatewayUnavailable
+from common.logging import configure_logging
+from workers.broker import broker  # noqa: F401 - binds the actors below to the project's broker
+
+QUEUE = "payments"
+MAX_RETRIES = 12
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 5 * 60_000
+# What a later attempt may get over: Stripe's or the network's weather, the database restarting.
+RETRYABLE = (GatewayUnavailable, OperationalError, InterfaceError)
+
+_lock = threading.Lock()
+_installed: Payments | None = None
+
+
+def retry_when(retries: int, error: BaseException) -> bool:
+    """Retry (with exponential backoff) what may pass, a bounded number of times; never a bug."""
+    return retries < MAX_RETRIES and isinstance(error, RETRYABLE)
+
+
+def install(payments: Payments | None) -> None:
+    """Run the actors on these use cases (None: build them from the environment when needed)."""
+    global _installed
+    with _lock:
+        _installed = payments
+
+
+def runtime() -> Payments:
+    """The use cases the actors run, built from the environment on first use."""
+    global _installed
+    with _lock:
+        if _installed is None:
+            settings = PaymentsSettings.from_env()
+            configure_logging("payments-actors", settings.service.log_level)
+            _installed = build_payments(settings, ActorDispatcher())
+        return _installed
+
+
+@dramatiq.actor(
+    queue_name=QUEUE,
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    retry_when=retry_when,
+)
+def charge_payment(payment_id: str) -> None:
+    """Charge a pending payment; idempotent: only pending ones are charged, with the order's key."""
+    runtime().charges.charge(uuid.UUID(payment_id))
+
+
+@dramatiq.actor(
+    queue_name=QUEUE,
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    retry_when=retry_when,
+)
+def refund_payment(payment_id: str, reason: str) -> None:
+    """Refund a succeeded payment; idempotent: only a succeeded one is refunded, under its key."""
+    runtime().refunds.refund(uuid.UUID(payment_id), reason)
+
+
+class ActorDispatcher:
+    """Sends the payments' follow-ups to the actors above, through the Redis broker."""
+
+    def dispatch(self, follow_up: FollowUp) -> None:
+        """Enqueue one follow-up (call it only after the deciding transaction committed)."""
+        if follow_up.step is Step.CHARGE:
+            charge_payment.send(str(follow_up.payment_id))
+        else:
+            refund_payment.send(str(follow_up.payment_id), follow_up.reason or "")
