@@ -1,0 +1,1 @@
+"""The expiration service: orders.created schedules a delayed expire_order, which reports back."""

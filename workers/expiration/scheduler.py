@@ -1,0 +1,129 @@
+"""The expiration scheduler: `python -m workers.expiration.scheduler`.
+
+Consumes orders.created (durable `expiration-orders-created`, shared by replicas) and sends
+expire_order delayed until the order's expiresAt. It keeps no state: firing is idempotent,
+so a redelivered orders.created merely schedules a second, harmless expire_order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+
+from common.clock import Clock, SystemClock
+from common.events.catalogue import ORDER_CREATED
+from common.events.envelope import Envelope
+from common.logging import configure_logging
+from workers.expiration.actors import expire_order
+from workers.expiration.settings import SERVICE, ExpirationSettings
+from workers.runtime import connect_nats, stop_on_signals
+from workers.streams import ensure_consumer, ensure_stream
+
+log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT_SECONDS = 1.0
+
+
+def delay_milliseconds(expires_at: datetime, now: datetime) -> int:
+    """How long to hold expire_order: until expiresAt, or not at all once it has passed."""
+    return max(0, int((expires_at - now).total_seconds() * 1000))
+
+
+class Scheduler:
+    """Turns each orders.created into a delayed expire_order, then acknowledges it."""
+
+    def __init__(self, settings: ExpirationSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    async def process(self, message: Msg) -> None:
+        """Schedule one order's expiry; a malformed event is logged and dropped for good."""
+        try:
+            event = Envelope.from_json(message.data)
+            order_id = str(event.data["id"])
+            expires_at = datetime.fromisoformat(str(event.data["expiresAt"]))
+        except (ValueError, KeyError) as exc:
+            log.error(
+                "unusable orders.created dropped: %s", exc, extra={"subject": message.subject}
+            )
+            await message.term()
+            return
+        delay = delay_milliseconds(expires_at, self.clock.now())
+        try:
+            await asyncio.to_thread(
+                expire_order.send_with_options,
+                args=(order_id, event.correlation_id),
+                delay=delay,
+            )
+        except Exception:  # Redis unavailable: JetStream redelivers, the sweep covers the gap
+            log.exception("could not schedule the expiry of order %s", order_id)
+            deliveries = message.metadata.num_delivered or 1
+            await message.nak(delay=self.settings.events.retry_delay(deliveries))
+            return
+        await message.ack()
+
+    async def pump(
+        self, subscription: JetStreamContext.PullSubscription, stop: asyncio.Event
+    ) -> None:
+        """Fetch batches and schedule them until `stop` is set; the batch in hand is finished."""
+        while not stop.is_set():
+            try:
+                messages = await subscription.fetch(
+                    self.settings.fetch_batch, timeout=FETCH_TIMEOUT_SECONDS
+                )
+            except (NatsTimeoutError, TimeoutError):
+                continue
+            except NatsError as exc:
+                log.warning("fetch failed: %s", exc)
+                await asyncio.sleep(FETCH_TIMEOUT_SECONDS)
+                continue
+            for message in messages:
+                await self.process(message)
+
+
+async def run_scheduler(
+    settings: ExpirationSettings,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """Bind the durable consumer of orders.created and schedule expiries until `stop` is set."""
+    nc = await connect_nats(settings.nats_url, "expiration-scheduler")
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, settings.events)
+        durable = await ensure_consumer(js, settings.events, SERVICE, ORDER_CREATED)
+        subscription = await js.pull_subscribe_bind(durable=durable, stream=settings.events.stream)
+        if ready is not None:
+            ready.set()
+        await Scheduler(settings, clock or SystemClock()).pump(subscription, stop)
+        # Unsubscribe before draining, or the drain waits on the pull subscription forever.
+        await subscription.unsubscribe()
+    finally:
+        await nc.drain()
+
+
+def main() -> int:
+    """Schedule expiries until SIGTERM/SIGINT."""
+    settings = ExpirationSettings.from_env()
+    configure_logging("expiration-scheduler", settings.log_level)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await run_scheduler(settings, stop)
+
+    log.info("expiration scheduler starting")
+    asyncio.run(run())
+    log.info("expiration scheduler stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
