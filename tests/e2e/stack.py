@@ -1,0 +1,90 @@
+"""The whole platform as `make up` runs it, on the machine's PostgreSQL, Redis and NATS."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from common.config import normalise_database_url
+from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
+from tests.local_stack.up_process import UpProcess, free_port_block
+from tests.local_stack.upstreams import free_port
+from tests.workers.support import delete_stream, run_async
+
+SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    """A stack brought up by `python -m deploy.local.up`, reachable through NGINX at `url`."""
+
+    url: str
+    database_prefix: str
+    up: UpProcess
+
+    def database_url(self, service: str) -> str:
+        """The SQLAlchemy URL of one service's database in this stack."""
+        url = sa.make_url(normalise_database_url(SERVER_URL))
+        return url.set(database=self.database_prefix + service).render_as_string(
+            hide_password=False
+        )
+
+
+def drop_databases(prefix: str) -> None:
+    """Drop every database whose name starts with `prefix`."""
+    engine = sa.create_engine(normalise_database_url(SERVER_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        names = connection.scalars(
+            sa.text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+            {"pattern": prefix.replace("_", r"\_") + "%"},
+        ).all()
+        for name in names:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@contextmanager
+def running_stack(
+    run_dir: Path, order_expiration_seconds: int = 900, **extra: str
+) -> Iterator[RunningStack]:
+    """Run `up` with NGINX on free ports, its own databases, stream and queues; stop it after."""
+    tag = uuid.uuid4().hex[:10]
+    prefix = f"ticketing_e2e_{tag}_"
+    stream = f"E2E_{tag}"
+    port = free_port()
+    up = UpProcess(
+        {
+            **os.environ,
+            "DATABASE_URL": SERVER_URL,
+            "REDIS_URL": f"{REDIS_BASE}/0",
+            "NATS_URL": NATS_URL,
+            "PORT": str(port),
+            # The Stripe stand-in listens on the base + 11: the whole block must be free.
+            "TICKETING_SERVICE_PORT_BASE": str(free_port_block(STRIPE_STANDIN_PORT_OFFSET + 1)),
+            "TICKETING_RUN_DIR": str(run_dir),
+            "TICKETING_DB_PREFIX": prefix,
+            "TICKETING_GATEWAY": "nginx",
+            "EVENTS_STREAM": stream,
+            "EVENTS_SUBJECT_PREFIX": f"e2e{tag}",
+            "DRAMATIQ_NAMESPACE": f"e2e{tag}",
+            "ORDER_EXPIRATION_SECONDS": str(order_expiration_seconds),
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
+    try:
+        up.wait_until_up()
+        yield RunningStack(f"http://127.0.0.1:{port}", prefix, up)
+        up.stop()
+    finally:
+        up.cleanup()
+        drop_databases(prefix)
+        run_async(lambda: delete_stream(stream))
