@@ -123,14 +123,27 @@ def dramatiq_namespace() -> Iterator[str]:
 
 
 @pytest.fixture
-def worker(app: Flask) -> Iterator[dramatiq.Worker]:
-    """A real Dramatiq worker running the payments actors against Redis."""
-    running = dramatiq.Worker(
-        broker, queues={QUEUE, dq_name(QUEUE)}, worker_threads=2, worker_timeout=100
-    )
-    running.start()
-    yield running
-    running.stop(timeout=10_000)
+def start_worker(app: Flask) -> Iterator[Callable[[], dramatiq.Worker]]:
+    """Start a real Dramatiq worker running the payments actors against Redis."""
+    started: list[dramatiq.Worker] = []
+
+    def start() -> dramatiq.Worker:
+        running = dramatiq.Worker(
+            broker, queues={QUEUE, dq_name(QUEUE)}, worker_threads=2, worker_timeout=100
+        )
+        running.start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop(timeout=10_000)
+
+
+@pytest.fixture
+def worker(start_worker: Callable[[], dramatiq.Worker]) -> dramatiq.Worker:
+    """A Dramatiq worker running from the start of the test."""
+    return start_worker()
 
 
 def queued() -> int:
