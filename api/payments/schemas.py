@@ -18,7 +18,10 @@ class NewPaymentSchema(ma.Schema):
         required=True,
         validate=[
             validate.Length(min=1, max=MAX_PAYMENT_METHOD_LENGTH),
-            validate.Regexp(r"^\S+$", error="Must not contain spaces."),
+            # Stripe ids (pm_..., tok_...) are letters, digits and underscores.
+            validate.Regexp(
+                r"^[A-Za-z0-9_]+$", error="Not a Stripe payment method id such as pm_card_visa."
+            ),
         ],
         metadata={
             "description": "A Stripe PaymentMethod id or test token",

@@ -37,7 +37,19 @@ blp = Blueprint(
 WEBHOOK_BODY = {
     "required": True,
     "description": "A Stripe event, exactly as Stripe signed it",
-    "content": {"application/json": {"schema": {"type": "object"}}},
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["id", "type", "data"],
+                "properties": {
+                    "id": {"type": "string", "example": "evt_1"},
+                    "type": {"type": "string", "example": "payment_intent.succeeded"},
+                    "data": {"type": "object", "properties": {"object": {"type": "object"}}},
+                },
+            }
+        }
+    },
 }
 SIGNATURE_PARAMETER = {
     "in": "header",
