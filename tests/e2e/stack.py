@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,13 +15,18 @@ import sqlalchemy as sa
 
 from common.config import normalise_database_url
 from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
-from tests.local_stack.up_process import UpProcess, free_port_block
-from tests.local_stack.upstreams import free_port
+from tests.local_stack.up_process import UpProcess
 from tests.workers.support import delete_stream, run_async
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
+# Services at base + 0..11 (the Stripe stand-in is the last), the gateway right after them.
+BLOCK_SIZE = STRIPE_STANDIN_PORT_OFFSET + 2
+# Below Linux's ephemeral range (32768+), where outgoing connections would take our ports
+# during the seconds between picking them and binding them.
+PORT_RANGE = (20000, 32700)
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,25 @@ class RunningStack:
         )
 
 
+def free_block() -> int:
+    """The first port of BLOCK_SIZE free loopback ports, picked at random to avoid other runs."""
+    for _ in range(200):
+        base = random.randrange(PORT_RANGE[0], PORT_RANGE[1] - BLOCK_SIZE)
+        sockets = []
+        try:
+            for port in range(base, base + BLOCK_SIZE):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise AssertionError("no block of free ports")
+
+
 def drop_databases(prefix: str) -> None:
     """Drop every database whose name starts with `prefix`."""
     engine = sa.create_engine(normalise_database_url(SERVER_URL), isolation_level="AUTOCOMMIT")
@@ -51,6 +77,27 @@ def drop_databases(prefix: str) -> None:
     engine.dispose()
 
 
+def start_up(environ: dict[str, str]) -> tuple[UpProcess, int]:
+    """Start `up` on free ports and wait until it serves; its gateway port.
+
+    Another run may take one of the ports while this one migrates its databases: then
+    start again on other ports.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        base = free_block()
+        port = base + BLOCK_SIZE - 1
+        up = UpProcess({**environ, "PORT": str(port), "TICKETING_SERVICE_PORT_BASE": str(base)})
+        try:
+            up.wait_until_up()
+        except AssertionError:
+            up.cleanup()
+            if attempt == ATTEMPTS or "in use" not in up.output:
+                raise
+            continue
+        return up, port
+    raise AssertionError("unreachable")
+
+
 @contextmanager
 def running_stack(
     run_dir: Path, order_expiration_seconds: int = 900, **extra: str
@@ -59,32 +106,28 @@ def running_stack(
     tag = uuid.uuid4().hex[:10]
     prefix = f"ticketing_e2e_{tag}_"
     stream = f"E2E_{tag}"
-    port = free_port()
-    up = UpProcess(
-        {
-            **os.environ,
-            "DATABASE_URL": SERVER_URL,
-            "REDIS_URL": f"{REDIS_BASE}/0",
-            "NATS_URL": NATS_URL,
-            "PORT": str(port),
-            # The Stripe stand-in listens on the base + 11: the whole block must be free.
-            "TICKETING_SERVICE_PORT_BASE": str(free_port_block(STRIPE_STANDIN_PORT_OFFSET + 1)),
-            "TICKETING_RUN_DIR": str(run_dir),
-            "TICKETING_DB_PREFIX": prefix,
-            "TICKETING_GATEWAY": "nginx",
-            "EVENTS_STREAM": stream,
-            "EVENTS_SUBJECT_PREFIX": f"e2e{tag}",
-            "DRAMATIQ_NAMESPACE": f"e2e{tag}",
-            "ORDER_EXPIRATION_SECONDS": str(order_expiration_seconds),
-            "LOG_LEVEL": "WARNING",
-            **extra,
-        }
-    )
+    environ = {
+        **os.environ,
+        "DATABASE_URL": SERVER_URL,
+        "REDIS_URL": f"{REDIS_BASE}/0",
+        "NATS_URL": NATS_URL,
+        "TICKETING_RUN_DIR": str(run_dir),
+        "TICKETING_DB_PREFIX": prefix,
+        "TICKETING_GATEWAY": "nginx",
+        "EVENTS_STREAM": stream,
+        "EVENTS_SUBJECT_PREFIX": f"e2e{tag}",
+        "DRAMATIQ_NAMESPACE": f"e2e{tag}",
+        "ORDER_EXPIRATION_SECONDS": str(order_expiration_seconds),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
     try:
-        up.wait_until_up()
-        yield RunningStack(f"http://127.0.0.1:{port}", prefix, up)
-        up.stop()
+        up, port = start_up(environ)
+        try:
+            yield RunningStack(f"http://127.0.0.1:{port}", prefix, up)
+            up.stop()
+        finally:
+            up.cleanup()
     finally:
-        up.cleanup()
         drop_databases(prefix)
         run_async(lambda: delete_stream(stream))
