@@ -20,7 +20,7 @@ from common.events.catalogue import (
     ORDER_UPDATED,
 )
 from common.events.envelope import new_event
-from common.outbox import record
+from common.outbox import record, record_many
 
 # Every version bump of an order emits exactly one of these.
 EVENT_OF_TARGET: Mapping[OrderStatus, str] = {
@@ -100,6 +100,10 @@ def transition_where(
         .execution_options(populate_existing=True, synchronize_session=False)
     )
     moved = list(session.scalars(statement))
-    for order in moved:
-        record_order_event(session, EVENT_OF_TARGET[target], order, clock)
+    event_type = EVENT_OF_TARGET[target]
+    record_many(
+        session,
+        OUTBOX,
+        [(new_event(event_type, snapshot(order), clock=clock), order.id) for order in moved],
+    )
     return moved

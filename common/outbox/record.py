@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,3 +32,24 @@ def record(
     # One round trip: the insert runs once as a CTE. NOTIFY is transactional, so the relay
     # is woken at commit and never for a rolled-back change.
     session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(recorded))
+
+
+def record_many(
+    session: Session, tables: OutboxTables, events: Sequence[tuple[Envelope, uuid.UUID]]
+) -> None:
+    """Queue several (event, aggregate id) pairs at once, in the given order, as `record` does."""
+    if not events:
+        return
+    session.execute(
+        sa.insert(tables.outbox),
+        [
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "aggregate_id": aggregate_id,
+                "payload": event.to_json().decode(),
+            }
+            for event, aggregate_id in events
+        ],
+    )
+    session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))

@@ -119,7 +119,9 @@ def test_two_sweeps_and_the_expiry_handler_racing_cancel_each_order_exactly_once
 
 def test_the_sweep_process_loop_stops_when_told(db: Database, clock: FrozenClock) -> None:
     stop = threading.Event()
-    thread = threading.Thread(target=run_sweep, args=(db, clock, SweepSettings(0.05, 10), stop))
+    thread = threading.Thread(
+        target=run_sweep, args=(db, clock, SweepSettings(0.05, 10, 0.05), stop)
+    )
     thread.start()
     stop.set()
     thread.join(5)
@@ -127,11 +129,24 @@ def test_the_sweep_process_loop_stops_when_told(db: Database, clock: FrozenClock
 
 
 def test_the_sweep_interval_and_batch_come_from_the_environment() -> None:
-    assert SweepSettings.from_env({}) == SweepSettings(2.0, 500)
+    assert SweepSettings.from_env({}) == SweepSettings(2.0, 500, 0.25)
     settings = SweepSettings.from_env(
-        {"EXPIRATION_SWEEP_SECONDS": "0.5", "EXPIRATION_SWEEP_BATCH": "50"}
+        {
+            "EXPIRATION_SWEEP_SECONDS": "5",
+            "EXPIRATION_SWEEP_BATCH": "50",
+            "EXPIRATION_SWEEP_BUSY_SECONDS": "0.5",
+        }
     )
-    assert settings == SweepSettings(0.5, 50)
+    assert settings == SweepSettings(5.0, 50, 0.5)
     for bad in ("0", "-1", "soon"):
         with pytest.raises(ConfigurationError):
             SweepSettings.from_env({"EXPIRATION_SWEEP_SECONDS": bad})
+    with pytest.raises(ConfigurationError):
+        SweepSettings.from_env({"EXPIRATION_SWEEP_BATCH": "0"})
+
+
+def test_the_sweep_comes_back_sooner_while_it_finds_overdue_orders() -> None:
+    settings = SweepSettings(interval_seconds=2.0, busy_interval_seconds=0.25)
+    assert settings.pause_after(0) == 2.0
+    assert settings.pause_after(1) == 0.25
+    assert SweepSettings(interval_seconds=0.1).pause_after(3) == 0.1

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import uuid
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware
 
 from common.events.catalogue import EXPIRATION_COMPLETED, EventContractError
@@ -15,8 +13,6 @@ from common.events.envelope import Envelope, new_event
 from workers.broker import broker  # binds the actors below to the configured broker
 from workers.expiration.publisher import close_process_publisher, process_publisher
 from workers.expiration.settings import ExpirationSettings
-
-log = logging.getLogger(__name__)
 
 QUEUE = "expiration"
 # Event ids derived from the order id: every retry or duplicate carries the same one, so
@@ -46,24 +42,26 @@ def expire_order(order_id: str, correlation_id: str | None = None) -> None:
 
 
 class ExpirationWorkerLifecycle(Middleware):
-    """Looks at due delayed messages every EXPIRATION_POLL_MILLISECONDS; closes NATS on shutdown."""
+    """Polls for due expiries often, holds every pending one, and closes NATS on shutdown."""
 
-    def __init__(self, poll_milliseconds: int) -> None:
-        self.poll_milliseconds = poll_milliseconds
+    def __init__(self, settings: ExpirationSettings) -> None:
+        self.settings = settings
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         # The worker's idle poll (1 s by default) is how late a due delayed message can be.
-        worker.worker_timeout = self.poll_milliseconds
+        worker.worker_timeout = self.settings.poll_milliseconds
+        # Delayed messages are taken from Redis in arrival order, not due order: a worker
+        # holding fewer than are pending would leave a soon-due expiry behind later ones.
+        worker.delay_prefetch = self.settings.delay_prefetch
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         close_process_publisher()
 
 
-def install(target: RedisBroker) -> None:
+def install(target: dramatiq.Broker) -> None:
     """Run expire_order on `target` (the process's broker, or a test's) with the lifecycle."""
-    poll = ExpirationSettings.from_env().poll_milliseconds
     if not any(isinstance(m, ExpirationWorkerLifecycle) for m in target.middleware):
-        target.add_middleware(ExpirationWorkerLifecycle(poll))
+        target.add_middleware(ExpirationWorkerLifecycle(ExpirationSettings.from_env()))
     if expire_order.broker is not target:
         expire_order.broker = target
         target.declare_actor(expire_order)

@@ -4,7 +4,8 @@ The orders database is the source of truth. The delayed expire_order message nor
 cancels an order on time, but Redis keeps nothing on disk and a killed worker's messages
 may come back late: every EXPIRATION_SWEEP_SECONDS this process cancels, in batches, every
 unpaid order whose expiresAt has passed, through the same conditional transition (so a
-sweep racing another sweep or the expiration handler never cancels an order twice).
+sweep racing another sweep or the expiration handler never cancels an order twice), and
+sweeps again every EXPIRATION_SWEEP_BUSY_SECONDS for as long as it finds overdue orders.
 """
 
 from __future__ import annotations
@@ -29,27 +30,46 @@ from common.logging import configure_logging
 log = logging.getLogger(__name__)
 
 
+def _seconds(env: Env, name: str, default: str) -> float:
+    raw = env.str(name, default)
+    try:
+        seconds = float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not 0 < seconds <= 3600:
+        raise ConfigurationError(f"{name} must be more than 0 and at most 3600 seconds")
+    return seconds
+
+
 @dataclass(frozen=True)
 class SweepSettings:
-    """How often the sweep runs and how many orders one transaction cancels."""
+    """How often the sweep runs (idle, and while it finds work) and its transaction size."""
 
     interval_seconds: float = 2.0
     batch_size: int = 500
+    busy_interval_seconds: float = 0.25
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SweepSettings:
         env = Env(environ)
-        raw = env.str("EXPIRATION_SWEEP_SECONDS", "2")
-        try:
-            interval = float(raw)
-        except ValueError as exc:
-            raise ConfigurationError(f"EXPIRATION_SWEEP_SECONDS must be seconds: {raw!r}") from exc
-        settings = cls(interval, env.int("EXPIRATION_SWEEP_BATCH", 500))
-        if not 0 < settings.interval_seconds <= 3600 or settings.batch_size < 1:
-            raise ConfigurationError(
-                "EXPIRATION_SWEEP_SECONDS must be in (0, 3600] and EXPIRATION_SWEEP_BATCH >= 1"
-            )
+        settings = cls(
+            interval_seconds=_seconds(env, "EXPIRATION_SWEEP_SECONDS", "2"),
+            batch_size=env.int("EXPIRATION_SWEEP_BATCH", 500),
+            busy_interval_seconds=_seconds(env, "EXPIRATION_SWEEP_BUSY_SECONDS", "0.25"),
+        )
+        if settings.batch_size < 1:
+            raise ConfigurationError("EXPIRATION_SWEEP_BATCH must be at least 1")
         return settings
+
+    def pause_after(self, cancelled: int) -> float:
+        """The wait before the next sweep: shorter while sweeps find work to do.
+
+        A sweep that cancels something means the expiry messages are behind (a burst of
+        expiries) or lost: the next sweeps come quickly until one finds nothing again.
+        """
+        if cancelled:
+            return min(self.busy_interval_seconds, self.interval_seconds)
+        return self.interval_seconds
 
 
 def sweep_once(db: Database, clock: Clock, batch_size: int) -> int:
@@ -66,14 +86,14 @@ def sweep_once(db: Database, clock: Clock, batch_size: int) -> int:
 def run_sweep(db: Database, clock: Clock, settings: SweepSettings, stop: threading.Event) -> None:
     """Sweep every interval until `stop` is set; the batch in hand is committed first."""
     while not stop.is_set():
+        cancelled = 0
         try:
             cancelled = sweep_once(db, clock, settings.batch_size)
         except (OperationalError, InterfaceError) as exc:
             log.warning("sweep skipped, database unavailable: %s", exc)
-        else:
-            if cancelled:
-                log.info("sweep cancelled %d overdue orders", cancelled)
-        stop.wait(settings.interval_seconds)
+        if cancelled:
+            log.info("sweep cancelled %d overdue orders", cancelled)
+        stop.wait(settings.pause_after(cancelled))
 
 
 def main() -> int:
