@@ -45,10 +45,12 @@ class EmbeddedRedis:
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        options = f"--bind 127.0.0.1 --port {self.port} --daemonize yes --logfile redis.log"
+        options = f"--bind 127.0.0.1 --port {self.port} --daemonize yes"
         command = [
             str(binaries() / "redis-server"),
             *options.split(),
+            "--logfile",
+            str(self.folder / "redis.log"),
             "--pidfile",
             str(self.pidfile),
         ]
