@@ -3,7 +3,7 @@
 # TICKETING_DRY_RUN=1 prints the command instead of running it (the tests use it).
 set -euo pipefail
 
-HEALTH_URL_FILE=/tmp/ticketing-health-url
+HEALTH_URL_FILE=${TICKETING_HEALTH_URL_FILE:-/tmp/ticketing-health-url}
 API_SERVICES="auth tickets orders payments"
 HTTP_SERVICES="web $API_SERVICES"
 
