@@ -1,0 +1,20 @@
+"""`python -m bench.faults.up`: `make up` (deploy.local.up) with the restarting supervisor.
+
+Everything else (infrastructure URLs, development keys, migrations, the Procfile and its
+environment, the readiness probes and the "Ticketing is up" line) is `deploy.local.up`'s own.
+"""
+
+from __future__ import annotations
+
+from bench.faults.restarter import supervise_restarting
+from deploy.local import up
+
+
+def main() -> int:
+    # up.run() looks `supervise` up in its module when it runs: replace it there.
+    up.supervise = supervise_restarting  # type: ignore[attr-defined]
+    return up.main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
