@@ -14,6 +14,7 @@ and the ratios. Goal: the home page's p99 under 100 ms.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -163,8 +164,10 @@ def main() -> None:
                 page = wrk(f"{stack.url}/", args.connections, args.duration, args.threads)
                 static = wrk(static_url, args.connections, args.duration, args.threads)
 
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print()
     print(f"wrk --latency -t {args.threads} -c {args.connections} -d {args.duration}s")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (wrk shares them with the stack)")
     print(f"{'':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
     for name, result in (("home page via NGINX -> web", page), ("static file, same size", static)):
         print(

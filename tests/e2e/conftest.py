@@ -1,4 +1,10 @@
-"""One platform per test session behind NGINX, and a real headless Chromium to drive it."""
+"""One platform for the browser tests behind NGINX, and a real headless Chromium to drive it.
+
+The platform lives as long as this package's tests (package scope), so a worker running other
+tests afterwards does not keep its processes and database connections. The browser is started
+per test: Playwright's sync API holds an asyncio loop in the thread while it runs, and other
+tests on the same worker call asyncio.run().
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from tests.e2e.browsing import CHROMIUM, Browsing, Screenshots
 from tests.e2e.stack import RunningStack, running_stack
 
 # Short enough for the expiry test to wait it out, long enough to pay in the other tests.
-ORDER_EXPIRATION_SECONDS = 20
+ORDER_EXPIRATION_SECONDS = 30
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -52,7 +58,7 @@ def pytest_runtest_makereport(
 FAILED = pytest.StashKey[bool]()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium_path() -> Path:
     """Debian's Chromium (Playwright cannot download its own browsers here)."""
     if not CHROMIUM.exists():
@@ -60,7 +66,7 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[RunningStack]:
     """The platform as `make up` brings it up, with NGINX as the gateway."""
     if find_nginx() is None:
@@ -71,9 +77,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iter
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browsing(stack: RunningStack, chromium_path: Path) -> Iterator[Browsing]:
-    """One headless Chromium for the session; each user gets a context (cookies) of their own."""
+    """A headless Chromium for the test; each user gets a context (cookies) of their own."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
         try:

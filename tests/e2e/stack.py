@@ -119,6 +119,9 @@ def running_stack(
         "DRAMATIQ_NAMESPACE": f"e2e{tag}",
         "ORDER_EXPIRATION_SECONDS": str(order_expiration_seconds),
         "LOG_LEVEL": "WARNING",
+        # Sign-in limits count per client IP in Redis: every local run is 127.0.0.1 on the
+        # shared db 0, so other runs' sign-ins would use up this stack's budget.
+        "SIGNIN_IP_LIMIT": "100000",
         **extra,
     }
     try:

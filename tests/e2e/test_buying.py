@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.e2e.browsing import Browsing, Screenshots, User
 from tests.e2e.conftest import ORDER_EXPIRATION_SECONDS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack")]
 
 # The order page reloads itself every 3 s while a payment is confirmed.
 COMPLETION_TIMEOUT_MS = 30_000

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.browsing import Browsing, Screenshots
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack")]
 
 
 def test_signing_in_with_a_wrong_password_shows_an_error_and_keeps_the_email(

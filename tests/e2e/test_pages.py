@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.browsing import Browsing, Screenshots
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack")]
 
 
 def test_the_home_page_is_styled_by_a_stylesheet_nginx_serves_from_disk(
