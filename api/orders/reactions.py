@@ -53,7 +53,7 @@ def entries_of_move(step: Step, order_id: uuid.UUID, at: datetime, detail: str) 
 def reserved(session: Session, order: Order) -> None:
     """The first entries of a new order's timeline: ticket reserved, payment awaited."""
     pay_by = {"expiresAt": saga.moment(order.expires_at)}
-    timeline.add(
+    timeline.begin(
         session,
         [
             Entry(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text, Uuid, bindparam, func, literal, select
+from sqlalchemy import DateTime, String, Text, Uuid, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from api.orders.models import ORDER_STEPS, OrderStep
@@ -46,23 +46,30 @@ _ADD = ORDER_STEPS.insert().from_select(
 )
 
 
+# Built once: a new order's entries go in with the order, on the hot path of creation.
+_BEGIN = insert(ORDER_STEPS)
+
+
+def begin(session: Session, entries: Sequence[Entry]) -> None:
+    """The first entries of a new order's timeline (each its step's first attempt)."""
+    session.execute(_BEGIN, [{**_params(e), "attempt": 1} for e in entries])
+
+
 def add(session: Session, entries: Sequence[Entry]) -> None:
     """Append entries to their orders' timelines, in the caller's transaction."""
     if not entries:
         return
-    session.execute(
-        _ADD,
-        [
-            {
-                "order_id": e.order_id,
-                "step": e.step,
-                "outcome": e.outcome.value,
-                "at": e.at,
-                "detail": e.detail,
-            }
-            for e in entries
-        ],
-    )
+    session.execute(_ADD, [_params(e) for e in entries])
+
+
+def _params(entry: Entry) -> dict[str, object]:
+    return {
+        "order_id": entry.order_id,
+        "step": entry.step,
+        "outcome": entry.outcome.value,
+        "at": entry.at,
+        "detail": entry.detail,
+    }
 
 
 def timeline_of(session: Session, order_id: uuid.UUID) -> list[OrderStep]:

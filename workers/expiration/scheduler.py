@@ -102,6 +102,7 @@ async def run_scheduler(
         subscription = await js.pull_subscribe_bind(durable=durable, stream=settings.events.stream)
         if ready is not None:
             ready.set()
+        log.info("scheduling expiries", extra={"durable": durable})
         await Scheduler(settings, clock or SystemClock()).pump(subscription, stop)
         # Unsubscribe before draining, or the drain waits on the pull subscription forever.
         await subscription.unsubscribe()

@@ -72,14 +72,16 @@ class SweepSettings:
         return self.interval_seconds
 
 
-def sweep_once(db: Database, clock: Clock, batch_size: int) -> int:
+def sweep_once(
+    db: Database, clock: Clock, batch_size: int, stop: threading.Event | None = None
+) -> int:
     """Cancel every overdue unpaid order, one batch per transaction; how many were cancelled."""
     total = 0
     while True:
         with db.transaction() as session:
             cancelled = len(expire_overdue(session, clock, batch_size))
         total += cancelled
-        if cancelled < batch_size:
+        if cancelled < batch_size or (stop is not None and stop.is_set()):
             return total
 
 
@@ -88,7 +90,7 @@ def run_sweep(db: Database, clock: Clock, settings: SweepSettings, stop: threadi
     while not stop.is_set():
         cancelled = 0
         try:
-            cancelled = sweep_once(db, clock, settings.batch_size)
+            cancelled = sweep_once(db, clock, settings.batch_size, stop)
         except (OperationalError, InterfaceError) as exc:
             log.warning("sweep skipped, database unavailable: %s", exc)
         if cancelled:
