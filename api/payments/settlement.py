@@ -38,7 +38,8 @@ def settle_success(
     order = replica.lock_order(session, current.order_id)
     payment = ledger.succeed(session, payment_id, stripe_id, clock)
     if payment is None:
-        return Settlement(current)
+        # Another report of the outcome committed first: show the payment as it made it.
+        return Settlement(ledger.load(session, payment_id))
     follow_ups = compensation.refund_if_order_cancelled(session, payment, order, clock)
     if follow_ups:
         payment = ledger.load(session, payment_id)

@@ -31,6 +31,8 @@ from tests.payments.conftest import (
 )
 
 NewOrder = Callable[..., uuid.UUID]
+# Webhooks wait this long, so the synchronous answer (202) is given before they settle it.
+ANSWER_FIRST_MS = 1000
 
 
 def post_webhook(
@@ -71,6 +73,7 @@ def test_a_signed_success_webhook_settles_a_payment_whose_answer_was_lost(
     served: str,
     db: Database,
 ) -> None:
+    control(standin, "/_standin/webhooks", {"delayMs": ANSWER_FIRST_MS})
     buyer = uuid.uuid4()
     order_id = new_order(buyer)
     fail_next(standin, 1, status=500, when="after")
@@ -94,7 +97,7 @@ def test_the_same_webhook_delivered_twice_is_applied_once(
     served: str,
     db: Database,
 ) -> None:
-    control(standin, "/_standin/webhooks", {"duplicates": 2})
+    control(standin, "/_standin/webhooks", {"duplicates": 2, "delayMs": ANSWER_FIRST_MS})
     buyer = uuid.uuid4()
     order_id = new_order(buyer)
     fail_next(standin, 1, status=500, when="after")
@@ -158,6 +161,7 @@ def test_a_payment_failed_webhook_fails_a_pending_payment_with_stripes_reason(
     served: str,
     db: Database,
 ) -> None:
+    control(standin, "/_standin/webhooks", {"delayMs": ANSWER_FIRST_MS})
     buyer = uuid.uuid4()
     order_id = new_order(buyer)
     fail_next(standin, 1, status=500, when="after")
