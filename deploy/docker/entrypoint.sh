@@ -4,8 +4,8 @@
 set -euo pipefail
 
 HEALTH_URL_FILE=${TICKETING_HEALTH_URL_FILE:-/tmp/ticketing-health-url}
-API_SERVICES="auth tickets orders payments"
-HTTP_SERVICES="web $API_SERVICES"
+API_SERVICES=(auth tickets orders payments)
+HTTP_SERVICES=(web "${API_SERVICES[@]}")
 
 usage() {
     cat <<'USAGE'
@@ -30,8 +30,9 @@ Development only:
   nginx-config DIR    render the NGINX gateway configuration for docker-compose into DIR
   dev-keys DIR        make development JWT keys and SECRET_KEY under DIR (kept if present)
 
-Environment: see README.md (Configuration); GUNICORN_THREADS (8), GUNICORN_WORKERS (1),
-GUNICORN_KEEPALIVE (75 s, above ingress-nginx's 60 s upstream keep-alive), GUNICORN_CMD_ARGS.
+Environment: see README.md (Configuration); GUNICORN_WORKER_CLASS (gthread, or sync),
+GUNICORN_THREADS (8), GUNICORN_WORKERS (1), GUNICORN_KEEPALIVE (75 s, above ingress-nginx's
+60 s upstream keep-alive), GUNICORN_CMD_ARGS (more gunicorn flags).
 USAGE
 }
 
@@ -69,9 +70,10 @@ health_url() {
 }
 
 gunicorn_app() {
-    local app=$1
-    run gunicorn --no-control-socket -k gthread \
-        --threads "${GUNICORN_THREADS:-8}" -w "${GUNICORN_WORKERS:-1}" \
+    local app=$1 class=${GUNICORN_WORKER_CLASS:-gthread}
+    local threads=()
+    [[ "$class" == gthread ]] && threads=(--threads "${GUNICORN_THREADS:-8}")
+    run gunicorn --no-control-socket -k "$class" "${threads[@]}" -w "${GUNICORN_WORKERS:-1}" \
         -b "0.0.0.0:${PORT:-8080}" --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-20}" \
         --keep-alive "${GUNICORN_KEEPALIVE:-75}" "$app"
 }
@@ -85,7 +87,8 @@ need() {
 service() {
     need 1 service "$@"
     local name=$1
-    one_of "$name" $HTTP_SERVICES || fail "unknown service '$name' (one of: $HTTP_SERVICES)"
+    one_of "$name" "${HTTP_SERVICES[@]}" ||
+        fail "unknown service '$name' (one of: ${HTTP_SERVICES[*]})"
     health_url "http://127.0.0.1:${PORT:-8080}/healthz"
     if [[ "$name" == web ]]; then
         gunicorn_app 'web.app:create_app()'
@@ -138,12 +141,12 @@ main() {
         worker) worker "$@" ;;
         relay)
             need 1 relay "$@"
-            one_of "$1" $API_SERVICES || fail "unknown service '$1'"
+            one_of "$1" "${API_SERVICES[@]}" || fail "unknown service '$1'"
             python_module workers.relay "$1"
             ;;
         consumer)
             need 1 consumer "$@"
-            one_of "$1" $API_SERVICES || fail "unknown service '$1'"
+            one_of "$1" "${API_SERVICES[@]}" || fail "unknown service '$1'"
             python_module "workers.$1.consumer"
             ;;
         sweep) need 0 sweep "$@" && python_module workers.orders.sweep ;;
@@ -152,7 +155,7 @@ main() {
         dramatiq) dramatiq_worker "$@" ;;
         migrate)
             need 1 migrate "$@"
-            one_of "$1" $API_SERVICES || fail "unknown service '$1'"
+            one_of "$1" "${API_SERVICES[@]}" || fail "unknown service '$1'"
             python_module common.db.migrate "$1"
             ;;
         stripe-standin)

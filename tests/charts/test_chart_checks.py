@@ -120,3 +120,28 @@ def test_development_values_are_accepted_only_outside_production(helm: str) -> N
     result = run_helm(helm, *template_args(CHART, ["values-dev.yaml"], sets), check=False)
     assert result.returncode != 0
     assert "/secrets/create" in result.stderr
+
+
+TOGGLES = {
+    "no payments": ["services.payments.enabled=false", "workers.payments-actors.enabled=false"],
+    "no policies, ingress or migrations": [
+        "networkPolicy.enabled=false", "ingress.enabled=false", "migrations.enabled=false",
+    ],
+    "existing service account": ["serviceAccount.create=false", "serviceAccount.name=ticketing"],
+    "no autoscaling or budgets": ["http.autoscaling.enabled=false", "http.pdb.enabled=false"],
+    "HS256 with referenced secrets": ["config.jwt.algorithm=HS256"],
+    "TLS with a host": [
+        "ingress.tls.enabled=true", "ingress.tls.secretName=tls", "ingress.host=t.example.com",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("sets", TOGGLES.values(), ids=TOGGLES.keys())
+def test_optional_parts_switch_off_and_still_render_valid_kubernetes(
+    render_text: Callable[..., str],
+    kubernetes_validate: list[str],
+    tmp_path: Path,
+    sets: list[str],
+) -> None:
+    result = validate(kubernetes_validate, render_text((), sets), tmp_path, KUBERNETES_VERSIONS[-1])
+    assert result.returncode == 0, result.stdout + result.stderr

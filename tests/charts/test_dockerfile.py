@@ -128,10 +128,10 @@ def test_every_copied_source_exists_and_is_in_the_build_context() -> None:
         assert not dockerignore_keeps(private), private
 
 
-def dry_run(*args: str) -> subprocess.CompletedProcess[str]:
+def dry_run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(ENTRYPOINT), *args],
-        env={"PATH": "/usr/bin:/bin", "TICKETING_DRY_RUN": "1"},
+        env={"PATH": "/usr/bin:/bin", "TICKETING_DRY_RUN": "1", **env},
         capture_output=True,
         text=True,
         check=False,
@@ -167,6 +167,15 @@ def test_a_wrong_role_is_refused_with_usage(args: tuple[str, ...]) -> None:
     result = dry_run(*args)
     assert result.returncode == 64
     assert "ticketing help" in result.stderr
+
+
+def test_gunicorn_worker_class_and_counts_come_from_the_environment() -> None:
+    default = dry_run("service", "orders").stdout.split()
+    assert default[default.index("-k") + 1 :][:5] == ["gthread", "--threads", "8", "-w", "1"]
+    sync = dry_run("service", "orders", GUNICORN_WORKER_CLASS="sync", GUNICORN_WORKERS="4")
+    words = sync.stdout.split()
+    assert words[words.index("-k") + 1 :][:3] == ["sync", "-w", "4"]
+    assert "--threads" not in words
 
 
 def test_one_shot_roles() -> None:

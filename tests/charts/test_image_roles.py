@@ -110,7 +110,10 @@ def build_image(scratch: Path) -> Image:
 @pytest.fixture(scope="session")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
     """Built once per test run: xdist workers share it through their common temp folder."""
-    shared = tmp_path_factory.getbasetemp().parent / "ticketing-image"
+    base = tmp_path_factory.getbasetemp()
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    # Under xdist each worker's temp folder is a child of this run's: share the parent.
+    shared = base.parent / f"ticketing-image-{run}" if run else base / "ticketing-image"
     shared.mkdir(exist_ok=True)
     with open(shared / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
