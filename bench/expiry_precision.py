@@ -364,6 +364,7 @@ def report(result: dict[str, Any], options: argparse.Namespace) -> None:
         f"{options.consumers} orders consumer(s)"
     )
     print(f"orders inserted and orders.created published over {result['announced']:.2f} s")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if lateness:
         print(
             "cancellation lateness (commit - expiresAt): "
