@@ -53,7 +53,7 @@ def entries_of_move(step: Step, order_id: uuid.UUID, at: datetime, detail: str) 
 def reserved(session: Session, order: Order) -> None:
     """The first entries of a new order's timeline: ticket reserved, payment awaited."""
     pay_by = {"expiresAt": saga.moment(order.expires_at)}
-    timeline.begin(
+    timeline.add_first(
         session,
         [
             Entry(
@@ -90,7 +90,7 @@ def react(
         detail=detail if cancels else None,
     )
     if order is not None:
-        timeline.add(session, entries_of_move(step, order.id, clock.now(), detail))
+        timeline.add_first(session, entries_of_move(step, order.id, clock.now(), detail))
         return Reaction(Effect.MOVED, order)
     current = _locked_status(session, order_id)
     if current is None or current not in step.late:
@@ -121,7 +121,9 @@ def expire_overdue(session: Session, clock: Clock, limit: int) -> list[Order]:
         reason=step.reason,
         detail=detail,
     )
-    timeline.add(session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)])
+    timeline.add_first(
+        session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)]
+    )
     return moved
 
 

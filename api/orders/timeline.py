@@ -46,13 +46,18 @@ _ADD = ORDER_STEPS.insert().from_select(
 )
 
 
-# Built once: a new order's entries go in with the order, on the hot path of creation.
-_BEGIN = insert(ORDER_STEPS)
+# Built once: entries of transitions go in with the order's row, also on the hot path.
+_FIRST = insert(ORDER_STEPS)
 
 
-def begin(session: Session, entries: Sequence[Entry]) -> None:
-    """The first entries of a new order's timeline (each its step's first attempt)."""
-    session.execute(_BEGIN, [{**_params(e), "attempt": 1} for e in entries])
+def add_first(session: Session, entries: Sequence[Entry]) -> None:
+    """Append entries that are their step's first of their outcome, without counting.
+
+    That is every entry of a transition: the state machine has no cycles, so an order
+    makes each move at most once.
+    """
+    if entries:
+        session.execute(_FIRST, [{**_params(e), "attempt": 1} for e in entries])
 
 
 def add(session: Session, entries: Sequence[Entry]) -> None:
