@@ -96,7 +96,8 @@ def seed_tickets(stack: RunningStack, count: int) -> None:
         response = requests.post(
             f"{stack.url}/api/tickets", json=ticket, headers=headers, timeout=10
         )
-        response.raise_for_status()
+        if response.status_code != 201:
+            raise RuntimeError(f"listing a ticket: {response.status_code} {response.text[:300]}")
 
     with ThreadPoolExecutor(SEED_THREADS) as pool:
         list(pool.map(sell, range(1, count + 1)))
