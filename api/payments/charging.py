@@ -25,13 +25,11 @@ class Charges:
         self.db, self.gateway, self.clock, self.dispatcher = db, gateway, clock, dispatcher
 
     def charge(self, payment_id: uuid.UUID) -> Payment | None:
-        """Charge the payment if it is still pending and apply Stripe's answer.
-
-        Safe to repeat and to resume after a crash: a payment that is not pending is left
-        alone, and every attempt uses the order's idempotency key, so Stripe charges once
-        and replays its first answer to any retry. Raises GatewayUnavailable when Stripe
-        could not answer; the payment stays pending for a retry.
-        """
+        """Charge the payment if it is still pending and apply Stripe's answer, once."""
+        # Safe to repeat and to resume after a crash: a payment that is not pending is left
+        # alone, and every attempt uses the order's idempotency key, so Stripe charges once
+        # and replays its first answer to any retry. GatewayUnavailable (Stripe could not
+        # answer) propagates and leaves the payment pending for a retry.
         with self.db.transaction() as session:
             payment = ledger.begin_attempt(session, payment_id, self.clock)
             if payment is None:

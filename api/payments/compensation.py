@@ -52,12 +52,10 @@ class Refunds:
         self.db, self.gateway, self.clock = db, gateway, clock
 
     def refund(self, payment_id: uuid.UUID, reason: str) -> Payment | None:
-        """Refund the payment unless it is not (or no longer) succeeded.
-
-        Safe to run twice or to resume after a crash: only a succeeded payment is sent to
-        Stripe, always under the order's refund idempotency key, so Stripe refunds once
-        and replays that refund to every retry.
-        """
+        """Refund the payment unless it is not (or no longer) succeeded; safe to repeat."""
+        # Safe to run twice or to resume after a crash: only a succeeded payment is sent to
+        # Stripe, always under the order's refund idempotency key, so Stripe refunds once
+        # and replays that refund to every retry.
         with self.db.transaction() as session:
             payment = ledger.request_refund(session, payment_id, reason, self.clock)
             if payment is None:

@@ -15,12 +15,7 @@ MAX_REASON_LENGTH = 500
 
 
 class PaymentStatus(enum.StrEnum):
-    """Where a payment is in its life.
-
-    pending   -> succeeded | failed
-    succeeded -> refunded
-    failed, refunded: terminal
-    """
+    """Where a payment is in its life (the moves allowed between them are TRANSITIONS)."""
 
     PENDING = "pending"
     SUCCEEDED = "succeeded"
@@ -28,6 +23,7 @@ class PaymentStatus(enum.StrEnum):
     REFUNDED = "refunded"
 
 
+# pending -> succeeded | failed; succeeded -> refunded; failed and refunded are terminal.
 TRANSITIONS: Mapping[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.PENDING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED}),
     PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.REFUNDED}),

@@ -1,8 +1,4 @@
-"""Stored payments moving through their statuses, each move recorded as an outbox event.
-
-Every move is one conditional UPDATE (`WHERE status = <allowed source>`): of two racing
-moves (the synchronous answer, a worker, a webhook) PostgreSQL lets exactly one match.
-"""
+"""Stored payments moving through their statuses, each move recorded as an outbox event."""
 
 from __future__ import annotations
 
@@ -77,11 +73,9 @@ def start(
     payment_method: str,
     clock: Clock,
 ) -> Payment | None:
-    """Insert the order's pending payment with payments.started; None if it has a live one.
-
-    The partial unique index on live payments settles concurrent requests for one order:
-    the loser's insert waits for the winner's commit and then does nothing.
-    """
+    """Insert the order's pending payment with payments.started; None if it has a live one."""
+    # The partial unique index on live payments settles concurrent requests for one order:
+    # the loser's insert waits for the winner's commit and then does nothing.
     now = clock.now()
     values = {
         "id": uuid.uuid4(),
@@ -112,6 +106,8 @@ def start(
 def _move(
     session: Session, payment_id: uuid.UUID, target: PaymentStatus, clock: Clock, **values: Any
 ) -> Payment | None:
+    # One conditional UPDATE (`WHERE status IN <allowed sources>`): of two racing moves (the
+    # synchronous answer, a worker, a webhook) PostgreSQL lets exactly one match.
     statement = (
         update(Payment)
         .where(Payment.id == payment_id, Payment.status.in_(sources(target)))

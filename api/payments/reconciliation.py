@@ -29,12 +29,10 @@ class Reconciled:
 def reconcile_payments(
     db: Database, dispatcher: Dispatcher, clock: Clock, stuck_after_seconds: float
 ) -> Reconciled:
-    """Re-send charges pending for too long and refunds owed but not made.
-
-    The database is the record: a follow-up lost between a commit and the broker (a crash,
-    Redis restarted empty) is found here. Safe to run often and in several processes: rows
-    are claimed with SKIP LOCKED and stamped, and the charge and refund steps are idempotent.
-    """
+    """Re-send charges pending for too long and refunds owed but not made."""
+    # The database is the record: a follow-up lost between a commit and the broker (a crash,
+    # Redis restarted empty) is found here. Safe to run often and in several processes: rows
+    # are claimed with SKIP LOCKED and stamped, and the charge and refund steps are idempotent.
     now = clock.now()
     cutoff = now - timedelta(seconds=stuck_after_seconds)
     with db.transaction() as session:

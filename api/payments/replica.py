@@ -32,12 +32,10 @@ def _columns(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def apply_order_snapshot(session: Session, data: Mapping[str, Any]) -> VersionCheck:
-    """Store version N of an order only on top of N-1 (version 1 on no row).
-
-    STALE (older, or the same version again) changes nothing; AHEAD (a predecessor is
-    missing) changes nothing either and asks to be retried. The row lock (or the primary
-    key, for a first version) serialises concurrent consumers of one order.
-    """
+    """Store version N of an order only on top of N-1 (version 1 on no row)."""
+    # STALE (older, or the same version again) changes nothing; AHEAD (a predecessor is
+    # missing) changes nothing either and asks to be retried. The row lock (or the primary
+    # key, for a first version) serialises concurrent consumers of one order.
     order_id = uuid.UUID(str(data["id"]))
     columns = _columns(data)
     current = session.scalar(select(Order.version).where(Order.id == order_id).with_for_update())
@@ -76,12 +74,10 @@ def find_order(session: Session, order_id: uuid.UUID) -> OrderFacts | None:
 
 
 def lock_order(session: Session, order_id: uuid.UUID) -> OrderFacts | None:
-    """Read the order and hold it until commit, so no orders.cancelled slips in unseen.
-
-    A success applied under this share lock and a cancellation applied to the replica
-    (which updates the row) are serialised: whichever commits second sees the other, so
-    exactly one of them decides the refund.
-    """
+    """Read the order and hold it until commit, so no orders.cancelled slips in unseen."""
+    # A success applied under this share lock and a cancellation applied to the replica
+    # (which updates the row) are serialised: whichever commits second sees the other, so
+    # exactly one of them decides the refund.
     order = session.scalars(
         select(Order)
         .where(Order.id == order_id)

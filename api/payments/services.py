@@ -40,11 +40,9 @@ class PaymentService:
         self.dispatcher, self.order_wait_seconds = dispatcher, order_wait_seconds
 
     def pay(self, buyer_id: uuid.UUID, order_id: uuid.UUID, payment_method: str) -> Payment:
-        """Charge the order once: a repeated or concurrent request gets the same payment back.
-
-        The answer is a succeeded payment, or a pending one that a worker finishes (Stripe
-        could not be reached); a declined card raises PaymentRequired.
-        """
+        """Charge the order once: a repeated or concurrent request gets the same payment back."""
+        # The answer is a succeeded payment, or a pending one that a worker finishes (Stripe
+        # could not be reached); a declined card raises PaymentRequired.
         self._wait_for_order(order_id)
         with self.db.transaction() as session:
             order = replica.find_order(session, order_id)

@@ -27,11 +27,9 @@ class Settlement:
 def settle_success(
     session: Session, payment_id: uuid.UUID, stripe_id: str, clock: Clock
 ) -> Settlement:
-    """pending → succeeded; refunded right away if its order was cancelled meanwhile.
-
-    Idempotent: the conditional update applies to a pending payment only, so the second
-    report of one success (webhook after answer, or the reverse) changes nothing.
-    """
+    """pending → succeeded, and a refund decided if its order was cancelled meanwhile."""
+    # Idempotent: the conditional update applies to a pending payment only, so the second
+    # report of one success (webhook after the answer, or the reverse) changes nothing.
     current = ledger.load(session, payment_id)
     if current is None:
         return Settlement(None)

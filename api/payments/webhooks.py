@@ -115,12 +115,10 @@ class WebhookReceiver:
         self.db, self.secret, self.clock, self.dispatcher = db, secret, clock, dispatcher
 
     def receive(self, payload: bytes, signature: str | None) -> bool:
-        """Verify and apply one event; False when it was a duplicate or of no interest.
-
-        Idempotent: the event id is claimed in stripe_events in the transaction that applies
-        its effect, and each effect is a conditional update that only the first report of
-        an outcome (webhook or API answer) can make.
-        """
+        """Verify and apply one event; False when it was a duplicate or changed nothing."""
+        # Idempotent: the event id is claimed in stripe_events in the transaction that applies
+        # its effect, and each effect is a conditional update that only the first report of
+        # an outcome (webhook or API answer) can make.
         notice = verify(payload, signature, self.secret)
         effect = EFFECTS.get(notice.type)
         with self.db.transaction() as session:

@@ -290,3 +290,29 @@ def test_a_browser_session_pays_with_the_csrf_header_and_is_refused_without_it(
 
     assert refused.status_code == 401
     assert accepted.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("method", "price_cents", "message"),
+    [
+        ("pm_nonexistent", 2000, "No such PaymentMethod: 'pm_nonexistent'"),
+        ("pm_card_visa", 10, "Amount must be at least $0.50 usd"),
+    ],
+)
+def test_a_charge_stripe_refuses_for_good_fails_the_payment_with_stripes_message(
+    client: FlaskClient,
+    auth: Auth,
+    new_order: NewOrder,
+    db: Database,
+    method: str,
+    price_cents: int,
+    message: str,
+) -> None:
+    buyer = uuid.uuid4()
+    order_id = new_order(buyer, price_cents=price_cents)
+
+    response = pay(client, auth(buyer), order_id, method)
+
+    assert response.status_code == 402
+    assert response.json["detail"] == message
+    assert types(db) == ["payments.started", "payments.failed"]

@@ -1,8 +1,7 @@
-"""The payment saga's asynchronous steps as Dramatiq actors: `dramatiq workers.payments.actors`.
+"""The payment saga's asynchronous steps as Dramatiq actors: `dramatiq workers.payments.actors`."""
 
-The actors take payment ids, never objects, and work from the payment row: a message run
-twice, or again after a crash, finds the row already moved on and does nothing more.
-"""
+# The actors take payment ids, never objects, and work from the payment row: a message run
+# twice, or again after a crash, finds the row already moved on and does nothing more.
 
 from __future__ import annotations
 
@@ -22,7 +21,9 @@ from workers.broker import broker  # noqa: F401 - binds the actors below to the 
 QUEUE = "payments"
 MAX_RETRIES = 12
 MIN_BACKOFF_MS = 1_000
-MAX_BACKOFF_MS = 5 * 60_000
+# Under PAYMENTS_STUCK_AFTER_SECONDS (60 s) with a Stripe call's timeout added: while its
+# actor still retries, the reconciler does not take a payment for lost and re-send it.
+MAX_BACKOFF_MS = 30_000
 # What a later attempt may get over: Stripe's or the network's weather, the database restarting.
 RETRYABLE = (GatewayUnavailable, OperationalError, InterfaceError)
 

@@ -28,12 +28,9 @@ def make_handlers(clock: Clock, dispatcher: Dispatcher) -> dict[str, Handler]:
     """The handler table, with the clock that stamps refunds and where follow-ups go."""
 
     def on_order_snapshot(session: Session, event: Envelope) -> Outcome:
-        """Apply orders.* to the replica and refund a cancelled order's charge.
-
-        Idempotent: version N applies only on N-1, and a refund is decided only for a
-        payment still `succeeded` (its row locked), so a redelivery decides nothing twice.
-        The refund is sent to the workers only once this transaction has committed.
-        """
+        """Apply orders.* and refund a cancelled order; idempotent: version N only on N-1."""
+        # A refund is decided only for a payment still `succeeded` (its row locked), so a
+        # redelivery decides nothing twice; it is sent to the workers only after the commit.
         verdict = apply_order_snapshot(session, event.data)
         if verdict is VersionCheck.APPLY and event.data["status"] == OrderStatus.CANCELLED:
             order_id = uuid.UUID(str(event.data["id"]))

@@ -1,8 +1,4 @@
-"""The payments reconciler process: `python -m workers.payments.reconciler`.
-
-Every PAYMENTS_RECONCILE_INTERVAL_MS it re-sends to the actors the charges stuck pending
-and the refunds owed but not made (see api.payments.reconciliation).
-"""
+"""The payments reconciler process (`python -m workers.payments.reconciler`): lost steps re-sent."""
 
 from __future__ import annotations
 
