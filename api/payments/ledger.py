@@ -56,7 +56,7 @@ def load(session: Session, payment_id: uuid.UUID) -> Payment | None:
 
 
 def payments_of_order(session: Session, order_id: uuid.UUID) -> list[Payment]:
-    """Every payment of an order, the live one first, then the newest."""
+    """Every payment of an order, newest first."""
     return list(
         session.scalars(
             select(Payment)
