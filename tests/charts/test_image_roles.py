@@ -311,3 +311,20 @@ def test_nginx_config_role_renders_the_gateway_for_compose(
     for service in SERVICES:
         assert f"server {service.name}:8080;" in config
     assert os.path.isdir(folder / "tmp" / "proxy")
+
+
+@pytest.mark.parametrize("worker", ["expiration-actors", "payments-actors", "orders-sweep"])
+def test_worker_roles_of_the_saga_run_until_sigterm(
+    start: Callable[..., subprocess.Popen[str]],
+    service_env: Callable[..., dict[str, str]],
+    worker: str,
+) -> None:
+    service = worker.split("-")[0]
+    env = service_env(service) if service != "expiration" else service_env("orders")
+    if service == "expiration":
+        env.pop("DATABASE_URL")
+    process = start(
+        "worker", worker, env={**env, "DRAMATIQ_NAMESPACE": f"image-{uuid.uuid4().hex}"}
+    )
+    still_running_after(process, 4)
+    assert stop(process) == 0
