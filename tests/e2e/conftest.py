@@ -19,10 +19,8 @@ from playwright.sync_api import sync_playwright
 from deploy.local.gateway_process import find_nginx
 from deploy.local.settings import PROJECT_ROOT
 from tests.e2e.browsing import CHROMIUM, Browsing, Screenshots
-from tests.e2e.stack import RunningStack, running_stack
+from tests.e2e.stack import ORDER_EXPIRATION_SECONDS, RunningStack, running_stack
 
-# Short enough for the expiry test to wait it out, long enough to pay in the other tests.
-ORDER_EXPIRATION_SECONDS = 30
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -44,18 +42,18 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
+    item: pytest.Item,
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Remember whether the test body failed, so its pages can be photographed."""
     report = yield
     if report.when == "call":
         item.stash[FAILED] = report.failed
     return report
-
-
-FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="package")

@@ -27,6 +27,9 @@ BLOCK_SIZE = STRIPE_STANDIN_PORT_OFFSET + 2
 # during the seconds between picking them and binding them.
 PORT_RANGE = (20000, 32700)
 ATTEMPTS = 3
+# The browser tests' order lifetime: short enough for the expiry test to wait it out, long
+# enough to pay in the other tests on a busy machine.
+ORDER_EXPIRATION_SECONDS = 30
 
 
 @dataclass(frozen=True)
