@@ -1,6 +1,6 @@
 """Fault injection of the purchase saga: ≥ 1,000 sagas while processes die and Redis is wiped.
 
-    .venv/bin/python -m bench.saga_faults [--sagas 1000] [--expiry 8] [--clients 24]
+    .venv/bin/python -m bench.saga_faults [--sagas 1000] [--expiry 8] [--clients 24] [--keep]
 
 1. Brings the whole platform up as `make up` does, on the machine's PostgreSQL, Redis and
    NATS, with databases, a JetStream stream, subjects and a Dramatiq namespace of its own,
@@ -23,8 +23,9 @@
    cancelling or after the expiry, pays right at the expiry, or cancels and another buyer
    buys the ticket. Meanwhile, once each, it SIGKILLs the expiration Dramatiq worker
    process, the orders outbox relay, the tickets event consumer and the payments service's
-   gunicorn worker, and wipes the stack's Dramatiq namespace in Redis in one atomic step
-   (FLUSHDB would wipe the other runs sharing the machine's Redis database too).
+   gunicorn worker (--actors, --relay, --consumer and --service choose others), and wipes
+   the stack's Dramatiq namespace in Redis in one atomic step (FLUSHDB would also wipe the
+   other runs sharing the machine's Redis database).
 
 3. Waits until the platform is quiet (no unpublished outbox rows, no unpaid orders, no
    pending payments or owed refunds, no unacknowledged events, no webhook in flight;
@@ -49,6 +50,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
 import sys
 import tempfile
@@ -62,7 +64,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.faults import chaos
-from bench.faults.audit import Findings, Snapshot, check, snapshot, wait_quiet
+from bench.faults.audit import (
+    Findings,
+    Snapshot,
+    check,
+    event_lags,
+    paid_in_time_but_expired,
+    snapshot,
+    wait_quiet,
+)
 from bench.faults.client import Api, User, sign_up
 from bench.faults.monitor import OverdueMonitor
 from bench.faults.restarter import RESTARTED
@@ -114,25 +124,30 @@ def wipe_redis(stack: Stack, started: float) -> str:
     return f"Redis: {deleted} keys of {stack.names.namespace}:* deleted at {at:.1f}s"
 
 
-FAULTS = (
-    Fault(0.15, "Dramatiq worker", kill(chaos.dramatiq_worker("workers.expiration.actors"))),
-    Fault(0.30, "relay", kill(chaos.module_process("workers.relay", "orders"))),
-    Fault(0.45, "Redis", wipe_redis),
-    Fault(0.60, "consumer", kill(chaos.module_process("workers.tickets.consumer"))),
-    Fault(0.75, "service", kill(chaos.gunicorn_worker("api.payments.app:create_app()"))),
-)
+def faults_of(args: argparse.Namespace) -> tuple[Fault, ...]:
+    """Once each, spread over the run: the chosen Dramatiq worker, relay, consumer, service."""
+    return (
+        Fault(
+            0.15, "Dramatiq worker", kill(chaos.dramatiq_worker(f"workers.{args.actors}.actors"))
+        ),
+        Fault(0.30, "relay", kill(chaos.module_process("workers.relay", args.relay))),
+        Fault(0.45, "Redis", wipe_redis),
+        Fault(0.60, "consumer", kill(chaos.module_process(f"workers.{args.consumer}.consumer"))),
+        Fault(0.75, "service", kill(chaos.gunicorn_worker(f"api.{args.service}.app:create_app()"))),
+    )
 
 
 class Chaos(threading.Thread):
     """Fires each fault when the driver has started its share of the sagas."""
 
-    def __init__(self, stack: Stack, driver: Driver, total: int, started: float) -> None:
+    def __init__(self, stack: Stack, driver: Driver, total: int, faults: tuple[Fault, ...]) -> None:
         super().__init__(name="chaos", daemon=True)
-        self.stack, self.driver, self.total, self.started = stack, driver, total, started
+        self.stack, self.driver, self.total, self.faults = stack, driver, total, faults
+        self.started = time.monotonic()
         self.log: list[str] = []
 
     def run(self) -> None:
-        for fault in FAULTS:
+        for fault in self.faults:
             while self.driver.started < fault.at_fraction * self.total:
                 time.sleep(0.05)
             try:
@@ -244,6 +259,17 @@ def report(
         + "; unpublished outbox rows: "
         + ", ".join(f"{k} {v}" for k, v in snap.pending_outbox.items())
     )
+    late_pay = paid_in_time_but_expired(snap)
+    say(
+        f"charged before expiresAt, yet cancelled as expired and refunded: {len(late_pay)} "
+        "(the orders service learnt of the payment after its expiry)"
+    )
+    say("event lag, outbox commit to handled (consumer <- type: n, p50, p95, max):")
+    for (consumer, event_type), lags in sorted(event_lags(snap).items()):
+        say(
+            f"  {consumer} <- {event_type}: {len(lags)}, {percentile(lags, 0.5):.2f}s, "
+            f"{percentile(lags, 0.95):.2f}s, {max(lags):.2f}s"
+        )
     lateness = [
         (o.updated_at - o.expires_at).total_seconds()
         for o in snap.orders.values()
@@ -278,6 +304,30 @@ def report(
         f"overdue live orders {len(overdue)}"
     )
     return len(found.lost) + len(found.double_charges) + len(found.stuck_locks) + len(overdue)
+
+
+def dump_events(snap: Snapshot, path: Path) -> None:
+    """Every handled event as CSV: consumer, type, order, committed and handled (run seconds)."""
+    zero = min((e.created_at for e in snap.events.values()), default=None)
+    with path.open("w", newline="") as target:
+        out = csv.writer(target)
+        out.writerow(["consumer", "type", "order_id", "committed_s", "handled_s", "lag_s"])
+        for consumer, handled in snap.processed.items():
+            for event_id, at in handled.items():
+                event = snap.events.get(event_id)
+                if event is None or zero is None:
+                    continue
+                out.writerow(
+                    [
+                        consumer,
+                        event.type,
+                        event.order_id or "",
+                        f"{(event.created_at - zero).total_seconds():.3f}",
+                        f"{(at - zero).total_seconds():.3f}",
+                        f"{(at - event.created_at).total_seconds():.3f}",
+                    ]
+                )
+    say(f"==> handled events written to {path}")
 
 
 def stack_environment(args: argparse.Namespace) -> dict[str, str]:
@@ -329,7 +379,7 @@ def run(args: argparse.Namespace) -> int:
         monitor = OverdueMonitor(stack.database_url("orders"), args.grace)
         monitor.start()
         began = time.monotonic()
-        faults = Chaos(stack, driver, len(plans), began)
+        faults = Chaos(stack, driver, len(plans), faults_of(args))
         faults.start()
         say(f"==> running {len(plans)} sagas")
         records = driver.run_all(plans, args.clients)
@@ -348,7 +398,9 @@ def run(args: argparse.Namespace) -> int:
             say(f"    {line}")
         say(f"client retries of transient answers (502/503/504, no answer): {api.transient_total}")
         problems = report(records, snap, found, monitor, timings)
-        if len(faults.log) < len(FAULTS) or any("NOT" in line for line in faults.log):
+        if args.dump:
+            dump_events(snap, args.dump)
+        if len(faults.log) < len(faults.faults) or any("NOT" in line for line in faults.log):
             say("==> not every fault was injected as planned (see the fault lines above)")
     finally:
         if stack is not None:
@@ -378,6 +430,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--redis-db", type=int, default=0)
     parser.add_argument("--gateway", default="auto", choices=("auto", "nginx", "python"))
+    services = ("auth", "tickets", "orders", "payments")
+    parser.add_argument("--actors", default="expiration", choices=("expiration", "payments"))
+    parser.add_argument("--relay", default="orders", choices=("tickets", "orders", "payments"))
+    parser.add_argument("--consumer", default="tickets", choices=("tickets", "orders", "payments"))
+    parser.add_argument("--service", default="payments", choices=services)
+    parser.add_argument("--dump", type=Path, help="write every handled event's lag as CSV")
     parser.add_argument("--keep", action="store_true", help="keep the run dir and its logs")
     return run(parser.parse_args(argv))
 

@@ -45,6 +45,16 @@ class PaymentRow:
     stripe_id: str | None
 
 
+@dataclass(frozen=True)
+class EventRow:
+    """An event some service wrote to its outbox: when, and the order it is about (if any)."""
+
+    id: str
+    type: str
+    created_at: datetime
+    order_id: str | None
+
+
 @dataclass
 class Snapshot:
     """Every service's view of the run's sagas, and the stand-in's (Stripe's) records."""
@@ -58,6 +68,8 @@ class Snapshot:
     charges: list[dict[str, Any]]
     pending_outbox: dict[str, int]
     dead_letters: dict[str, int]
+    events: dict[str, EventRow]  # every outbox row of the run, by event id
+    processed: dict[str, dict[str, datetime]]  # consumer service -> event id -> handled at
 
 
 def _rows(url: str, query: str) -> list[sa.Row[Any]]:
@@ -118,6 +130,22 @@ def snapshot(stack: Stack) -> Snapshot:
         },
         dead_letters={
             name: _count(url, "SELECT count(*) FROM dead_letters WHERE replayed_at IS NULL")
+            for name, url in services.items()
+        },
+        events={
+            str(r.event_id): EventRow(str(r.event_id), r.event_type, r.created_at, r.order_id)
+            for url in services.values()
+            for r in _rows(
+                url,
+                "SELECT event_id, event_type, created_at, "
+                "payload::json -> 'data' ->> 'orderId' AS order_id FROM outbox_events",
+            )
+        },
+        processed={
+            name: {
+                str(r.event_id): r.processed_at
+                for r in _rows(url, "SELECT event_id, processed_at FROM processed_events")
+            }
             for name, url in services.items()
         },
     )
@@ -217,6 +245,34 @@ def _charged(snap: Snapshot) -> dict[str, list[tuple[dict[str, Any], bool]]]:
         refunded = bool(charge and charge.get("amount_refunded", 0) >= charge.get("amount", 0))
         found[str((intent.get("metadata") or {}).get("orderId"))].append((intent, refunded))
     return found
+
+
+def event_lags(snap: Snapshot) -> dict[tuple[str, str], list[float]]:
+    """Seconds from an event's outbox commit to its handling, per (consumer, event type)."""
+    lags: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for consumer, handled in snap.processed.items():
+        for event_id, at in handled.items():
+            event = snap.events.get(event_id)
+            if event is not None:
+                lags[(consumer, event.type)].append((at - event.created_at).total_seconds())
+    return lags
+
+
+def paid_in_time_but_expired(snap: Snapshot) -> list[str]:
+    """Orders cancelled as expired although their charge had succeeded before expiresAt."""
+    succeeded_at = {
+        e.order_id: e.created_at
+        for e in snap.events.values()
+        if e.type == "payments.created" and e.order_id
+    }
+    return [
+        order.id
+        for order in snap.orders.values()
+        if order.status == "cancelled"
+        and order.reason == "expired"
+        and order.id in succeeded_at
+        and succeeded_at[order.id] < order.expires_at
+    ]
 
 
 def check(snap: Snapshot, grace: timedelta, now: datetime | None = None) -> Findings:

@@ -14,7 +14,7 @@ from bench.faults.client import Answer, Api, User
 
 VISA = "pm_card_visa"
 DECLINED = "pm_card_chargeDeclined"
-REPLICA_WAIT_SECONDS = 30.0  # how long an order request retries 404 (the replica lags)
+REPLICA_WAIT_SECONDS = 60.0  # retries of 404 while a replica lags (a killed consumer: 30 s)
 
 
 class Plan(enum.StrEnum):
