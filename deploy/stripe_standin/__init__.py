@@ -3,7 +3,7 @@
 Run it::
 
     python -m deploy.stripe_standin --port 12111 \\
-        --webhook-url http://127.0.0.1:8104/api/payments/webhooks/stripe \\
+        --webhook-url http://127.0.0.1:8104/api/payments/webhook \\
         --webhook-secret whsec_local
     # or env: STRIPE_STANDIN_PORT, STRIPE_WEBHOOK_URL, STRIPE_WEBHOOK_SECRET (+ _DUPLICATES,
     # _DELAY_MS, _RETRIES, _BACKOFF_MS) and STRIPE_STANDIN_API_KEY to accept a single key.
