@@ -36,7 +36,7 @@ from tests.local_stack.processes import wait_for_port
 
 GOAL_P99_MS = 100.0
 SEED_THREADS = 8
-UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class WrkResult:
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(number) * UNITS_MS[unit]
 
 
@@ -63,7 +63,7 @@ def wrk(url: str, connections: int, duration: int, threads: int) -> WrkResult:
         text=True,
         check=True,
     ).stdout
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", output, re.MULTILINE))
     total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
