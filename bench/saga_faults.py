@@ -124,38 +124,59 @@ def wipe_redis(stack: Stack, started: float) -> str:
     return f"Redis: {deleted} keys of {stack.names.namespace}:* deleted at {at:.1f}s"
 
 
-def faults_of(args: argparse.Namespace) -> tuple[Fault, ...]:
+def stall(target: chaos.Target, seconds: float) -> Callable[[Stack, float], str]:
+    def fire(stack: Stack, started: float) -> str:
+        return chaos.stall_one(stack, target, seconds, started)
+
+    return fire
+
+
+def faults_of(args: argparse.Namespace) -> list[Fault]:
     """Once each, spread over the run: the chosen Dramatiq worker, relay, consumer, service."""
-    return (
-        Fault(
-            0.15, "Dramatiq worker", kill(chaos.dramatiq_worker(f"workers.{args.actors}.actors"))
-        ),
+    actors = chaos.dramatiq_worker(f"workers.{args.actors}.actors")
+    consumer = chaos.module_process(f"workers.{args.consumer}.consumer")
+    service = chaos.gunicorn_worker(f"api.{args.service}.app:create_app()")
+    faults = [
+        Fault(0.15, "Dramatiq worker", kill(actors)),
         Fault(0.30, "relay", kill(chaos.module_process("workers.relay", args.relay))),
         Fault(0.45, "Redis", wipe_redis),
-        Fault(0.60, "consumer", kill(chaos.module_process(f"workers.{args.consumer}.consumer"))),
-        Fault(0.75, "service", kill(chaos.gunicorn_worker(f"api.{args.service}.app:create_app()"))),
-    )
+        Fault(0.60, "consumer", kill(consumer)),
+        Fault(0.75, "service", kill(service)),
+    ]
+    if args.stall:
+        frozen = chaos.module_process(f"workers.{args.stall}.consumer")
+        faults.append(Fault(0.50, "stall", stall(frozen, args.stall_seconds)))
+    return sorted(faults, key=lambda fault: fault.at_fraction)
 
 
 class Chaos(threading.Thread):
     """Fires each fault when the driver has started its share of the sagas."""
 
-    def __init__(self, stack: Stack, driver: Driver, total: int, faults: tuple[Fault, ...]) -> None:
+    def __init__(self, stack: Stack, driver: Driver, total: int, faults: list[Fault]) -> None:
         super().__init__(name="chaos", daemon=True)
         self.stack, self.driver, self.total, self.faults = stack, driver, total, faults
         self.started = time.monotonic()
         self.log: list[str] = []
 
     def run(self) -> None:
+        firing = []
         for fault in self.faults:
             while self.driver.started < fault.at_fraction * self.total:
                 time.sleep(0.05)
-            try:
-                line = fault.fire(self.stack, self.started)
-            except Exception as exc:  # reported, and counted as a fault not injected
-                line = f"{fault.label}: NOT injected ({type(exc).__name__}: {exc})"
-            self.log.append(line)
-            say(f"    fault: {line}")
+            # Each in its own thread: a stall must not hold back the faults after it.
+            thread = threading.Thread(target=self.fire, args=(fault,), daemon=True)
+            thread.start()
+            firing.append(thread)
+        for thread in firing:
+            thread.join()
+
+    def fire(self, fault: Fault) -> None:
+        try:
+            line = fault.fire(self.stack, self.started)
+        except Exception as exc:  # reported, and counted as a fault not injected
+            line = f"{fault.label}: NOT injected ({type(exc).__name__}: {exc})"
+        self.log.append(line)
+        say(f"    fault: {line}")
 
 
 def broken_promises(records: list[SagaRecord], snap: Snapshot) -> tuple[dict[str, str], int]:
@@ -435,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay", default="orders", choices=("tickets", "orders", "payments"))
     parser.add_argument("--consumer", default="tickets", choices=("tickets", "orders", "payments"))
     parser.add_argument("--service", default="payments", choices=services)
+    parser.add_argument(
+        "--stall", choices=("tickets", "orders", "payments"), help="also freeze this consumer"
+    )
+    parser.add_argument("--stall-seconds", type=float, default=90.0)
     parser.add_argument("--dump", type=Path, help="write every handled event's lag as CSV")
     parser.add_argument("--keep", action="store_true", help="keep the run dir and its logs")
     return run(parser.parse_args(argv))

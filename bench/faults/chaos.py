@@ -102,3 +102,18 @@ def kill_one(stack: Stack, target: Target, started: float, timeout: float = 60) 
             )
         time.sleep(0.1)
     return Kill(target.label, victim.pid, killed_at - started, None, None)
+
+
+def stall_one(stack: Stack, target: Target, seconds: float, started: float) -> str:
+    """SIGSTOP one matching process for `seconds`, then SIGCONT (a frozen, not a dead, process)."""
+    victims = find(stack, target)
+    if not victims:
+        raise RuntimeError(f"no process found for {target.label}")
+    victim = victims[0]
+    at = time.monotonic() - started
+    os.kill(victim.pid, signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        os.kill(victim.pid, signal.SIGCONT)
+    return f"SIGSTOP {target.label} pid {victim.pid} at {at:.1f}s for {seconds:.0f}s, then SIGCONT"
