@@ -25,7 +25,8 @@
    process, the orders outbox relay, the tickets event consumer and the payments service's
    gunicorn worker (--actors, --relay, --consumer and --service choose others), and wipes
    the stack's Dramatiq namespace in Redis in one atomic step (FLUSHDB would also wipe the
-   other runs sharing the machine's Redis database).
+   other runs sharing the machine's Redis database). --stall CONSUMER also freezes that
+   consumer (SIGSTOP, SIGCONT after --stall-seconds) halfway through.
 
 3. Waits until the platform is quiet (no unpublished outbox rows, no unpaid orders, no
    pending payments or owed refunds, no unacknowledged events, no webhook in flight;
@@ -40,7 +41,10 @@
    with more than one succeeded PaymentIntent, or charged and cancelled without a refund.
    stuck locks: tickets locked by a cancelled or unknown order. overdue live orders:
    orders seen created/awaiting_payment more than --grace seconds past expiresAt, during
-   the run (polled every second) or at the end. Exits 1 unless all four are 0.
+   the run (polled every second) or at the end. Exits 1 unless all four are 0. Also
+   printed: outcomes per plan, restarts, dead letters, orders charged before their expiry
+   yet expired, event lag per consumer (--dump writes each handled event's as CSV), expiry
+   lateness and timings.
 
 4. Stops the stack with SIGTERM, drops its databases, deletes its stream and its Redis
    keys, and removes its run directory (kept, with every process's log, when a count is
