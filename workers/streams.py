@@ -36,8 +36,10 @@ class EventSettings:
 
     stream: str = "TICKETING"
     subject_prefix: str = "ticketing"
-    max_deliver: int = 5
-    retry_delays: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
+    # An event ahead of its predecessor waits with the same budget, and a crashed consumer's
+    # message only returns after the ack wait: keep the budget (~4 min) well above it.
+    max_deliver: int = 10
+    retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
     ack_wait_seconds: float = 30.0
     duplicate_window_seconds: float = 120.0
     max_age_seconds: float = 7 * 24 * 3600.0
@@ -48,9 +50,9 @@ class EventSettings:
         settings = cls(
             stream=env.str("EVENTS_STREAM", "TICKETING"),
             subject_prefix=env.str("EVENTS_SUBJECT_PREFIX", "ticketing"),
-            max_deliver=env.int("EVENTS_MAX_DELIVER", 5),
+            max_deliver=env.int("EVENTS_MAX_DELIVER", 10),
             retry_delays=_floats(
-                "EVENTS_RETRY_DELAYS", env.str("EVENTS_RETRY_DELAYS", "0.5,2,10,30")
+                "EVENTS_RETRY_DELAYS", env.str("EVENTS_RETRY_DELAYS", "0.5,1,2,5,10,30,60")
             ),
             ack_wait_seconds=float(env.int("EVENTS_ACK_WAIT_SECONDS", 30)),
             duplicate_window_seconds=float(env.int("EVENTS_DUPLICATE_WINDOW_SECONDS", 120)),
