@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from sqlalchemy.engine import make_url
 from deploy.local.services import SERVICES, WORKERS, module_exists
 from tests.charts.dockerfile import ENTRYPOINT, ROOT, stages
 from tests.conftest import NATS_URL, SERVER_URL, drop_database, worker_suffix
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 VENV = "/opt/venv"
@@ -122,13 +122,6 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
             built = build_image(shared)
     workdir = tmp_path_factory.mktemp("work")
     return Image(built.venv, workdir)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

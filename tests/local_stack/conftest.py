@@ -17,7 +17,8 @@ from deploy.local.procfile import gunicorn_argv
 from deploy.local.settings import PROJECT_ROOT
 from deploy.nginx.render import nginx_command, write_config
 from tests.local_stack.processes import wait_for_port
-from tests.local_stack.upstreams import echo_app, free_port, serving
+from tests.local_stack.upstreams import echo_app, serving
+from tests.ports import free_port
 
 GATEWAY_KINDS = ("python", "nginx")
 TEST_TIMEOUT_SECONDS = 1

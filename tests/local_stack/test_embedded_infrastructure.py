@@ -14,7 +14,7 @@ import requests
 from deploy.local.probes import pid_from_file
 from tests.local_stack.processes import alive
 from tests.local_stack.up_process import UpProcess, free_port_block
-from tests.local_stack.upstreams import free_port
+from tests.ports import free_port
 
 
 @pytest.fixture

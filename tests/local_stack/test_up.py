@@ -16,7 +16,7 @@ from deploy.local.gateway_process import find_nginx
 from deploy.local.services import SERVICES
 from tests.local_stack.processes import alive
 from tests.local_stack.up_process import UpProcess, free_port_block
-from tests.local_stack.upstreams import free_port
+from tests.ports import free_port
 from tests.workers.support import delete_stream, run_async
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
