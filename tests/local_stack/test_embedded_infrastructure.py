@@ -16,6 +16,9 @@ from tests.local_stack.processes import alive
 from tests.local_stack.up_process import UpProcess, free_port_block
 from tests.ports import free_port
 
+# Whole stacks hold many connections: run them one at a time, on the e2e tests' worker.
+pytestmark = pytest.mark.xdist_group("stack")
+
 
 @pytest.fixture
 def run_dir() -> Iterator[Path]:

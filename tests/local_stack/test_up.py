@@ -19,6 +19,9 @@ from tests.local_stack.up_process import UpProcess, free_port_block
 from tests.ports import free_port
 from tests.workers.support import delete_stream, run_async
 
+# Whole stacks hold many connections: run them one at a time, on the e2e tests' worker.
+pytestmark = pytest.mark.xdist_group("stack")
+
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
