@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +61,7 @@ def render_config(
     port: int,
     timeout_seconds: int = 60,
     static: StaticFiles | None = WEB_STATIC,
+    page_cache: Path = Path("tmp/pages"),
 ) -> str:
     """The nginx.conf text that routes like `deploy.gateway` with this table (+ static files)."""
     upstreams = {route.upstream for route in routes.routes} | {routes.default}
@@ -85,6 +88,7 @@ def render_config(
         problems={status: problem_body(status).decode() for status in GATEWAY_PROBLEMS},
         static=static,
         static_types=STATIC_TYPES,
+        page_cache=page_cache,
     )
 
 
@@ -99,8 +103,22 @@ def write_config(
     for folder in TEMP_FOLDERS:
         (prefix / "tmp" / folder).mkdir(parents=True, exist_ok=True)
     config = prefix / "nginx.conf"
-    config.write_text(render_config(routes, port, timeout_seconds, static))
+    page_cache = page_cache_folder(prefix)
+    config.write_text(render_config(routes, port, timeout_seconds, static, page_cache))
     return config
+
+
+def page_cache_folder(prefix: Path) -> Path:
+    """Where NGINX's workers keep cached pages: writable by them even when they run as nobody.
+
+    Started as root, NGINX's workers drop to an unprivileged user that may not enter `prefix`
+    (a private run or test folder), so the cache lives in its own open folder under /tmp.
+    """
+    digest = hashlib.sha256(str(prefix.resolve()).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"ticketing-nginx-pages-{digest}"
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o777)  # NGINX workers write here; it holds only public anonymous pages
+    return folder
 
 
 def nginx_command(nginx: str, config: Path) -> list[str]:

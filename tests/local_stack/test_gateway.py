@@ -114,7 +114,9 @@ def test_a_request_id_is_made_up_when_absent_and_returned(gateway: RunningGatewa
 
 
 def test_the_clients_request_id_is_kept(gateway: RunningGateway) -> None:
-    response = requests.get(f"{gateway.url}/", headers={"X-Request-Id": "trace-42"}, timeout=5)
+    response = requests.get(
+        f"{gateway.url}/tickets", headers={"X-Request-Id": "trace-42"}, timeout=5
+    )
 
     assert response.json()["headers"]["x-request-id"] == "trace-42"
     assert response.headers["X-Request-Id"] == "trace-42"
