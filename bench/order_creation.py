@@ -1,460 +1,245 @@
-"""Order creation throughput: POST /api/orders from 32 concurrent buyers on distinct tickets.
+"""Order creation through the gateway: 32 buyers, distinct tickets, and pgbench on the same SQL.
 
-Seeds the orders service's tickets replica with one ticket per order straight in the
-database, drives `POST /api/orders` from concurrent clients (each with its own user and a
-keep-alive connection) and prints orders/s, p50, p99. Then runs pgbench with the same
-number of clients on the equivalent SQL transaction (ticket lookup, live-order check,
-order insert, outbox insert + NOTIFY, commit: the same tables, indexes and constraints)
-and prints the ratio of the two, i.e. what the HTTP + Python layers cost on top of the
-database.
+Default (`--through-gateway`): brings the platform up as `make up` does (NGINX gateway,
+every service under its gunicorn settings, relays, consumers, Dramatiq workers), on the
+machine's PostgreSQL, Redis and NATS with databases, stream and ports of its own. Signs up
+sellers and 32 buyers through the gateway (bearer tokens from POST /api/users/tokens), has
+the sellers list one ticket per order through the tickets API and waits until the orders
+replica holds them all (`--seed replica` writes them straight into both databases instead).
+Then the buyers POST /api/orders through the gateway, each on its own kept-alive
+connection and its own tickets: orders/s, p50, p99, errors. The events every order causes
+(relay, tickets lock, payments replica, expiry scheduling) run meanwhile on the same CPUs,
+as they would; the benchmark waits for them to settle after the warm-up and reports how
+long they took after the measured run.
 
-Without --url it starts the orders app under gunicorn itself, on a scratch database
-(`ticketing_bench_orders`, dropped and recreated) with a throwaway RS256 key pair. It uses
-sync workers, two per CPU: with gthread workers, kept-alive connections stay with the worker
-that accepted them, a few workers end up with most clients and the run uses about one CPU
-of two (`--worker-class gthread --threads N` shows it):
+In the same run, pgbench with the same number of clients runs the equivalent transaction
+(see PGBENCH_SCRIPT: the same statements, round trips and constraints as
+OrderService.create) on a database migrated like the orders one, and the ratio is printed.
 
-    .venv/bin/python -m bench.order_creation            # or: python bench/order_creation.py
+`--direct` is the older mode: the orders app alone under a gunicorn started here (no
+gateway, no other process), with self-issued tokens; it isolates the app's own cost.
 
-Against a running orders service, give its URL, its database (tickets are seeded and
-orders written there) and a key it accepts:
-
-    python -m bench.order_creation --url http://127.0.0.1:8103 \\
-        --database-url postgresql://postgres@127.0.0.1:5432/ticketing_orders \\
-        --jwt-private-key-file .run/keys/jwt-private.pem
+    .venv/bin/python -m bench.order_creation [--orders 6000] [--clients 32]
+    .venv/bin/python -m bench.order_creation --direct --worker-class sync --workers 4
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
-import json
 import os
-import pwd
 import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import jwt
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy.engine import URL, make_url
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRATCH_DATABASE = "ticketing_bench_orders"
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105 - the dev default
+from bench.load import Figures, HttpConnection, User, sign_up_many, source_address
+from bench.stack import (
+    ROOT,
+    Stack,
+    drop_databases,
+    group_cpu,
+    group_memory,
+    libpq_url,
+    postgres_backends,
+    running_stack,
+    server_url,
+)
 
-# Ticket n of the bench has id md5(n)::uuid, so SQL (and pgbench) can name it from n alone.
-SEED_TICKETS = """
+GOAL_RATE, GOAL_P99_MS = 500.0, 100.0
+SETTLE_TIMEOUT_SECONDS = 900.0
+PGBENCH_ATTEMPTS = 6  # the PostgreSQL server is shared: its 100 connections may all be taken
+
+# What one POST /api/orders does in the database (OrderService.create): the same statements
+# in the same six round trips (BEGIN, ticket + live holder, order, outbox + NOTIFY, the two
+# timeline entries, COMMIT), on a distinct ticket each. Ids and times the app makes in Python
+# come from the first SELECT. JSON is spaced (": ") so pgbench's :variables skip it.
+PGBENCH_SCRIPT = """\
+BEGIN;
+SELECT t.id AS ticket, t.title, t.price_cents, t.currency, t.seller_id, t.sold,
+       (SELECT o.status FROM orders o WHERE o.ticket_id = t.id
+          AND status IN ('awaiting_payment', 'complete', 'created')) AS holder,
+       gen_random_uuid() AS order_id, gen_random_uuid() AS event_id,
+       gen_random_uuid() AS buyer, now() AS at, now() + interval '15 minutes' AS expires
+  FROM tickets t WHERE t.id = (SELECT md5('{tag}' || nextval('bench_ticket'))::uuid) \\gset
+INSERT INTO orders (id, ticket_id, user_id, status, version, ticket_title, price_cents,
+                    currency, reason, reason_detail, expires_at, created_at, updated_at)
+  VALUES (:order_id, :ticket, :buyer, 'created', 1, :title, :price_cents, :currency,
+          NULL, NULL, :expires, :at, :at);
+WITH recorded AS (
+  INSERT INTO outbox_events (event_id, event_type, aggregate_id, payload)
+  VALUES (:event_id, 'orders.created', :order_id,
+          '{{"id": "' || :event_id || '", "type": "orders.created", "occurredAt": "'
+          || :at || '", "correlationId": "' || :event_id || '", "data": {{"id": "'
+          || :order_id || '", "version": 1, "status": "created", "ticketId": "' || :ticket
+          || '", "userId": "' || :buyer || '", "expiresAt": "' || :expires
+          || '", "priceCents": ' || :price_cents || ', "currency": "usd", "reason": null}}}}')
+  RETURNING sequence)
+SELECT pg_notify('ticketing_outbox', '') FROM recorded;
+INSERT INTO order_steps (order_id, step, outcome, attempt, at, detail)
+SELECT v.order_id, v.step, v.outcome,
+       coalesce((SELECT max(s.attempt) FROM order_steps s WHERE s.order_id = v.order_id
+                   AND s.step = v.step AND s.outcome = v.outcome), 0) + 1,
+       v.at, v.detail
+  FROM (VALUES (:order_id::uuid, 'reserve', 'ok', :at::timestamptz,
+                'The ticket is reserved for you.'),
+               (:order_id::uuid, 'await_payment', 'ok', :at::timestamptz,
+                'Pay by the time shown or the order expires.'))
+       AS v(order_id, step, outcome, at, detail);
+END;
+"""
+
+# Ticket n of a run has id md5(tag || n)::uuid, so SQL (and pgbench) can name it from n alone.
+SEED_REPLICA = """
 INSERT INTO tickets (id, version, title, price_cents, currency, seller_id, sold, order_id)
-SELECT md5(:tag || n)::uuid, 1, 'Bench ticket ' || n, 2000, 'usd', gen_random_uuid(), false, NULL
+SELECT md5(:tag || n)::uuid, 1, 'Bench ticket ' || n, 2000, 'usd',
+       (:sellers)[1 + n % array_length(:sellers, 1)], false, NULL
+FROM generate_series(1, :count) AS n
+"""
+SEED_TICKETS_SERVICE = """
+INSERT INTO tickets (id, version, title, price_cents, currency, seller_id, sold, order_id,
+                     created_at, updated_at)
+SELECT md5(:tag || n)::uuid, 1, 'Bench ticket ' || n, 2000, 'usd',
+       (:sellers)[1 + n % array_length(:sellers, 1)], false, NULL, now(), now()
 FROM generate_series(1, :count) AS n
 """
 
-# What one POST /api/orders does in the database, with the same statements and indexes.
-PGBENCH_SCRIPT = """\\set n random(1, :tickets)
-\\set buyer random(1, 1000000000)
-BEGIN;
-SELECT id, title, price_cents, currency, seller_id, sold FROM tickets
-  WHERE id = md5('{tag}' || :n)::uuid;
-SELECT status FROM orders WHERE ticket_id = md5('probe' || :buyer)::uuid
-  AND status IN ('awaiting_payment', 'complete', 'created');
-INSERT INTO orders (id, ticket_id, user_id, status, version, ticket_title, price_cents,
-                    currency, reason, expires_at, created_at, updated_at)
-  VALUES (gen_random_uuid(), gen_random_uuid(), md5(:buyer::text)::uuid, 'created', 1,
-          'Bench ticket', 2000, 'usd', NULL, now() + interval '15 minutes', now(), now());
-INSERT INTO outbox_events (event_id, event_type, aggregate_id, payload)
-  VALUES (gen_random_uuid(), 'orders.created', gen_random_uuid(), '{payload}');
-SELECT pg_notify('ticketing_outbox', '');
-END;
-"""
-PAYLOAD = json.dumps(
-    {
-        "id": str(uuid.uuid4()),
-        "type": "orders.created",
-        "occurredAt": "2026-01-01T00:00:00.000Z",
-        "correlationId": uuid.uuid4().hex,
-        "data": {
-            "id": str(uuid.uuid4()),
-            "version": 1,
-            "status": "created",
-            "ticketId": str(uuid.uuid4()),
-            "userId": str(uuid.uuid4()),
-            "expiresAt": "2026-01-01T00:15:00.000Z",
-            "priceCents": 2000,
-            "currency": "usd",
-            "reason": None,
-        },
-    },
-    separators=(",", ":"),
-)
+
+# ---------------------------------------------------------------------------- the load
 
 
-@dataclass(frozen=True)
-class Figures:
-    """What one load run measured."""
-
-    label: str
-    count: int
-    errors: int
-    seconds: float
-    latencies_ms: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds if self.seconds else 0.0
-
-    def percentile(self, fraction: float) -> float:
-        """Nearest-rank percentile of the latencies, in ms."""
-        ordered = sorted(self.latencies_ms)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
-
-    def line(self) -> str:
-        worst = max(self.latencies_ms, default=0.0)
-        mean = statistics.fmean(self.latencies_ms or [0.0])
-        return (
-            f"{self.label:<26} {self.rate:8.0f} /s   p50 {self.percentile(0.5):6.1f} ms   "
-            f"p99 {self.percentile(0.99):6.1f} ms   max {worst:6.1f} ms   "
-            f"mean {mean:6.1f} ms   n={self.count} errors={self.errors}"
-        )
+async def _buyer(
+    connection: HttpConnection, token: str, tickets: Sequence[uuid.UUID], start: asyncio.Event
+) -> tuple[list[float], list[str]]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    await connection.connect()
+    await start.wait()
+    for ticket_id in tickets:
+        body = b'{"ticketId": "%s"}' % str(ticket_id).encode()
+        started = time.perf_counter()
+        status, payload = await connection.request("POST", "/api/orders", body, token)
+        elapsed = (time.perf_counter() - started) * 1000
+        if status == 201:
+            latencies.append(elapsed)
+        else:
+            errors.append(f"{status} {payload[:200]!r}")
+    connection.close()
+    return latencies, errors
 
 
-class Tokens:
-    """Access tokens the orders service accepts, one per simulated buyer."""
+def drive(
+    base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
+) -> Figures:
+    """Order every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
 
-    def __init__(self, private_key_pem: str | None, secret: str) -> None:
-        self.key, self.algorithm = (
-            (private_key_pem, "RS256") if private_key_pem else (secret, "HS256")
-        )
-
-    def issue(self, user_id: uuid.UUID) -> str:
-        now = int(time.time())
-        return jwt.encode(
-            {
-                "sub": str(user_id),
-                "email": f"{user_id.hex[:12]}@bench.example",
-                "type": "access",
-                "fresh": False,
-                "jti": str(uuid.uuid4()),
-                "iat": now,
-                "nbf": now,
-                "exp": now + 3600,
-                "iss": "ticketing",
-                "csrf": str(uuid.uuid4()),
-            },
-            self.key,
-            algorithm=self.algorithm,
-        )
-
-
-def rsa_pair() -> tuple[str, str]:
-    """A throwaway RS256 key pair (PEM private, PEM public)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def sqlalchemy_url(url: str) -> URL:
-    parsed = make_url(url)
-    return parsed.set(drivername="postgresql+psycopg")
-
-
-def scratch_database(server_url: str) -> str:
-    """Drop, recreate and migrate the benchmark's own orders database; its URL."""
-    server = sqlalchemy_url(server_url)
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{SCRATCH_DATABASE}" WITH (FORCE)'))
-    admin.dispose()
-    url = server.set(database=SCRATCH_DATABASE).render_as_string(hide_password=False)
-    subprocess.run(
-        [sys.executable, "-m", "common.db.migrate", "orders"],
-        cwd=ROOT,
-        check=True,
-        env={**os.environ, "DATABASE_URL": url},
-    )
-    return url
-
-
-def seed_tickets(database_url: str, count: int, tag: str) -> list[uuid.UUID]:
-    """Put `count` free tickets in the replica; their ids."""
-    engine = sa.create_engine(sqlalchemy_url(database_url))
-    with engine.begin() as connection:
-        connection.execute(sa.text(SEED_TICKETS), {"tag": tag, "count": count})
-        rows = (
-            connection.execute(
-                sa.text("SELECT md5(:tag || n)::uuid FROM generate_series(1, :count) AS n"),
-                {"tag": tag, "count": count},
-            )
-            .scalars()
-            .all()
-        )
-        connection.execute(sa.text("ANALYZE tickets"))
-    engine.dispose()
-    return list(rows)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def gunicorn(
-    database_url: str, public_key: str, worker_class: str, workers: int, threads: int
-) -> Iterator[tuple[str, int]]:
-    """The orders app under gunicorn on a free port; its URL and pid."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "APP_ENV": "development",
-        "JWT_ALGORITHM": "RS256",
-        "JWT_PUBLIC_KEY": public_key,
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--no-control-socket",
-            "-k",
-            worker_class,
-            "-w",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--backlog",
-            "2048",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "api.orders.app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, process)
-        yield base, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _proc_cpu(pid: str) -> tuple[int, float]:
-    """(parent pid, user + system CPU seconds) of a process from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _uid(pid: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("Uid:"):
-            return int(line.split()[1])
-    return -1
-
-
-class CpuMeter:
-    """CPU seconds spent by this client, the gunicorn we started and local PostgreSQL."""
-
-    def __init__(self, server_pid: int | None) -> None:
-        self.server_pid = server_pid
-        try:
-            self.postgres_uid: int | None = pwd.getpwnam("postgres").pw_uid
-        except KeyError:
-            self.postgres_uid = None
-
-    def sample(self) -> dict[str, float]:
-        totals = {"client": time.process_time(), "app": 0.0, "postgres": 0.0}
-        for pid in (p.name for p in Path("/proc").iterdir() if p.name.isdigit()):
-            try:
-                parent, seconds = _proc_cpu(pid)
-                if self.server_pid is not None and self.server_pid in (int(pid), parent):
-                    totals["app"] += seconds
-                elif self.postgres_uid is not None and _uid(pid) == self.postgres_uid:
-                    totals["postgres"] += seconds
-            except (OSError, ValueError, IndexError):
-                continue  # the process ended meanwhile
-        return totals
-
-    def line(self, before: dict[str, float], after: dict[str, float], orders: int) -> str:
-        parts = []
-        for name in ("client", "app", "postgres"):
-            known = name != "app" or self.server_pid is not None
-            parts.append(
-                f"{name} {(after[name] - before[name]) / orders * 1000:.2f} ms"
-                if known and orders
-                else f"{name} n/a"
-            )
-        return f"{'CPU per order':<26} " + ", ".join(parts)
-
-
-def wait_healthy(base: str, process: subprocess.Popen[bytes] | None = None) -> None:
-    parts = urlsplit(base)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise SystemExit("gunicorn exited before it served")
-        try:
-            connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{base}/healthz did not answer")
-
-
-class Buyer:
-    """One client: orders its share of tickets one after the other on a kept-alive connection.
-
-    Raw HTTP/1.1 on asyncio streams: http.client parses headers with the email package and
-    would spend more CPU per request than the server's own database work.
-    """
-
-    def __init__(self, base: str, token: str, tickets: list[uuid.UUID]) -> None:
-        parts = urlsplit(base)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.path = parts.path.rstrip("/") + "/api/orders"
-        self.head = (
-            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-        )
-        self.tickets = tickets
-        self.latencies: list[float] = []
-        self.errors: list[str] = []
-
-    async def run(self, start: asyncio.Event) -> None:
-        reader, writer = await asyncio.open_connection(self.host, self.port)
-        await start.wait()
-        for ticket_id in self.tickets:
-            body = b'{"ticketId": "%s"}' % str(ticket_id).encode()
-            started = time.perf_counter()
-            try:
-                if writer.is_closing():
-                    reader, writer = await asyncio.open_connection(self.host, self.port)
-                writer.write(f"{self.head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-                status, payload, close = await _response(reader)
-                if close:
-                    writer.close()
-            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                writer.close()
-                status, payload = 0, repr(exc).encode()
-            elapsed = (time.perf_counter() - started) * 1000
-            if status == 201:
-                self.latencies.append(elapsed)
-            else:
-                self.errors.append(f"{status} {payload[:200]!r}")
-        writer.close()
-
-
-async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    """Status, body and whether the server closes the connection, of one HTTP/1.1 response."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
-    headers = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
-    fields = {name.strip().lower(): value.strip() for name, value in headers.items()}
-    body = await reader.readexactly(int(fields.get("content-length", "0")))
-    return status, body, fields.get("connection", "").lower() == "close"
-
-
-def drive(base: str, tokens: Tokens, tickets: list[uuid.UUID], clients: int, label: str) -> Figures:
-    """Order every ticket once, spread over `clients` concurrent buyers."""
-    buyers = [Buyer(base, tokens.issue(uuid.uuid4()), tickets[i::clients]) for i in range(clients)]
-
-    async def all_buyers() -> float:
+    async def all_buyers() -> tuple[float, list[tuple[list[float], list[str]]]]:
         start = asyncio.Event()
-        running = [asyncio.create_task(buyer.run(start)) for buyer in buyers]
-        await asyncio.sleep(0.2)  # every connection is open before the clock starts
+        running = [
+            asyncio.create_task(
+                _buyer(
+                    HttpConnection(base, source_address(index)),
+                    token,
+                    tickets[i :: len(buyers)],
+                    start,
+                )
+            )
+            for i, (index, token) in enumerate(buyers)
+        ]
+        await asyncio.sleep(0.3)  # every connection is open before the clock starts
         started = time.perf_counter()
         start.set()
-        await asyncio.gather(*running)
-        return time.perf_counter() - started
+        results = await asyncio.gather(*running)
+        return time.perf_counter() - started, results
 
-    seconds = asyncio.run(all_buyers())
-    latencies = [ms for buyer in buyers for ms in buyer.latencies]
-    errors = [error for buyer in buyers for error in buyer.errors]
+    seconds, results = asyncio.run(all_buyers())
+    latencies = [ms for found, _ in results for ms in found]
+    errors = [error for _, failed in results for error in failed]
     for error in errors[:5]:
         print(f"  error: {error}", file=sys.stderr)
     return Figures(label, len(latencies), len(errors), seconds, latencies)
 
 
-def pgbench(database_url: str, clients: int, seconds: int, tickets: int, tag: str) -> Figures:
-    """pgbench on the equivalent transaction; latencies from its per-transaction log."""
+# ------------------------------------------------------------------------------ pgbench
+
+
+def prepare_pgbench_database(name: str, tickets: int, tag: str) -> str:
+    """Create and migrate an orders database for pgbench, with `tickets` free tickets."""
+    admin = sa.create_engine(server_url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    url = server_url(name)
+    subprocess.run(
+        [sys.executable, "-m", "common.db.migrate", "orders"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+    )
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(SEED_REPLICA), {"tag": tag, "count": tickets, "sellers": [uuid.uuid4()]}
+        )
+        connection.execute(sa.text("CREATE SEQUENCE bench_ticket"))
+        connection.execute(sa.text("ANALYZE"))
+    engine.dispose()
+    return name
+
+
+def _run_pgbench(
+    binary: str, clients: int, per_client: int, script: Path, folder: Path, database: str
+) -> subprocess.CompletedProcess[str]:
+    for log in folder.glob("log*"):
+        log.unlink()  # of an attempt that could not connect
+    return subprocess.run(
+        [
+            binary,
+            *("-n", "-M", "prepared", "-c", str(clients)),
+            *("-j", str(min(clients, os.cpu_count() or 1))),
+            *("-t", str(per_client), "-f", str(script)),
+            *("-l", "--log-prefix", str(folder / "log")),
+            libpq_url(database),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def pgbench(database: str, clients: int, transactions: int, tag: str) -> Figures:
+    """pgbench on the equivalent transaction, `transactions` in all; per-transaction latencies."""
     binary = shutil.which("pgbench") or next(
         (str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))), None
     )
     if binary is None:
         raise SystemExit("pgbench not found: apt-get install -y postgresql-client")
-    url = make_url(database_url)
-    env = {
-        **os.environ,
-        "PGHOST": url.host or "127.0.0.1",
-        "PGPORT": str(url.port or 5432),
-        "PGUSER": url.username or "postgres",
-        "PGDATABASE": url.database or "postgres",
-    }
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
+    per_client = max(1, transactions // clients)
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "order.sql"
-        script.write_text(PGBENCH_SCRIPT.format(tag=tag, payload=PAYLOAD))
-        result = subprocess.run(
-            [
-                binary,
-                "-n",
-                "-c",
-                str(clients),
-                "-j",
-                str(min(clients, os.cpu_count() or 1)),
-                "-T",
-                str(seconds),
-                "-D",
-                f"tickets={tickets}",
-                "-f",
-                str(script),
-                "-l",
-                "--log-prefix",
-                str(Path(folder) / "log"),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        script.write_text(PGBENCH_SCRIPT.format(tag=tag))
+        for attempt in range(1, PGBENCH_ATTEMPTS + 1):
+            started = time.perf_counter()
+            result = _run_pgbench(binary, clients, per_client, script, Path(folder), database)
+            if "too many clients" not in result.stderr or attempt == PGBENCH_ATTEMPTS:
+                break
+            print("  PostgreSQL is out of connections (shared server): pgbench again in 10 s")
+            time.sleep(10)
+        elapsed = time.perf_counter() - started
         if result.returncode != 0:
             raise SystemExit(f"pgbench failed:\n{result.stdout}\n{result.stderr}")
         latencies = [
@@ -463,77 +248,351 @@ def pgbench(database_url: str, clients: int, seconds: int, tickets: int, tag: st
             for line in log.read_text().splitlines()
         ]
     failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
+    seconds = len(latencies) / float(tps.group(1)) if tps else elapsed
     return Figures(
         "pgbench (same SQL)",
         len(latencies),
         int(failed.group(1)) if failed else 0,
-        float(seconds),
+        seconds,
         latencies,
     )
 
 
+# ----------------------------------------------------------------- through the gateway
+
+
+def wait_until(what: str, ready: sa.TextClause, url: str, expected: int) -> float:
+    """Poll `ready` (a count) on `url` until it reaches `expected`; seconds it took."""
+    engine = sa.create_engine(url)
+    started = time.monotonic()
+    try:
+        with engine.connect() as connection:
+            while True:
+                count = int(connection.execute(ready).scalar_one())
+                connection.rollback()
+                if count >= expected:
+                    return time.monotonic() - started
+                if time.monotonic() - started > SETTLE_TIMEOUT_SECONDS:
+                    raise SystemExit(
+                        f"{what}: {count} of {expected} after {SETTLE_TIMEOUT_SECONDS}s"
+                    )
+                time.sleep(0.1)
+    finally:
+        engine.dispose()
+
+
+REPLICA_COUNT = sa.text("SELECT count(*) FROM tickets")
+LOCKED_COUNT = sa.text("SELECT count(*) FROM tickets WHERE order_id IS NOT NULL")
+
+
+async def _list_tickets(
+    base: str, sellers: Sequence[User], count: int, connections: int
+) -> list[uuid.UUID]:
+    """POST /api/tickets `count` times, spread over the sellers, `connections` at a time."""
+    made: list[uuid.UUID] = []
+
+    async def lister(slot: int) -> None:
+        seller = sellers[slot % len(sellers)]
+        connection = HttpConnection(base, source_address(seller.index))
+        for n in range(slot, count, connections):
+            body = {"title": f"Bench ticket {n}", "price": "20.00"}
+            status, ticket = await connection.json("POST", "/api/tickets", body, seller.token)
+            if status != 201:
+                raise RuntimeError(f"POST /api/tickets answered {status}: {ticket}")
+            made.append(uuid.UUID(ticket["id"]))
+        connection.close()
+
+    await asyncio.gather(*(lister(slot) for slot in range(connections)))
+    return made
+
+
+def seed(stack: Stack, how: str, sellers: Sequence[User], count: int, tag: str) -> list[uuid.UUID]:
+    """`count` free tickets known to the tickets service and to the orders replica."""
+    if how == "api":
+        tickets = asyncio.run(_list_tickets(stack.gateway_url, sellers, count, 16))
+        waited = wait_until("replica", REPLICA_COUNT, stack.database_url("orders"), count)
+        print(f"  listed {count} tickets through the API; replica complete {waited:.1f}s later")
+        return tickets
+    seller_ids = [seller.id for seller in sellers]
+    for service, statement in (("tickets", SEED_TICKETS_SERVICE), ("orders", SEED_REPLICA)):
+        engine = sa.create_engine(stack.database_url(service))
+        with engine.begin() as connection:
+            params = {"tag": tag, "count": count, "sellers": seller_ids}
+            connection.execute(sa.text(statement), params)
+            connection.execute(sa.text("ANALYZE tickets"))
+        engine.dispose()
+    engine = sa.create_engine(stack.database_url("orders"))
+    with engine.connect() as connection:
+        ids = connection.scalars(sa.text("SELECT id FROM tickets ORDER BY title")).all()
+    engine.dispose()
+    print(f"  wrote {count} tickets straight into the tickets table and the orders replica")
+    return list(ids)
+
+
+class Accounting:
+    """CPU seconds of each process of the stack, its PostgreSQL backends and this client."""
+
+    SERVICES = frozenset({"web", "auth", "tickets", "payments"})
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.pids: dict[str, set[int]] = {}
+
+    def sample(self) -> dict[str, float]:
+        """CPU seconds so far per Procfile name, "postgres" and "client"."""
+        for name, pids in self.stack.processes().items():
+            self.pids.setdefault(name, set()).update(pids)
+        backends = self.pids.setdefault("postgres", set())
+        backends.update(postgres_backends(self.stack.prefix))
+        totals = group_cpu(self.pids)
+        totals["client"] = time.process_time()
+        return totals
+
+    @classmethod
+    def group(cls, name: str) -> str:
+        if name in ("gateway", "orders", "honcho", "postgres", "client"):
+            return name
+        return "other services" if name in cls.SERVICES else "workers"
+
+    @classmethod
+    def lines(
+        cls, label: str, before: Mapping[str, float], after: Mapping[str, float], n: int
+    ) -> list[str]:
+        """ms of CPU per order by group, then the workers one by one."""
+        spent = {name: (after[name] - before.get(name, 0.0)) / n * 1000 for name in after}
+        groups: dict[str, float] = {}
+        for name, ms in spent.items():
+            groups[cls.group(name)] = groups.get(cls.group(name), 0.0) + ms
+        workers = sorted(
+            ((ms, name) for name, ms in spent.items() if cls.group(name) == "workers"),
+            reverse=True,
+        )
+        return [
+            f"{label:<28} "
+            + ", ".join(f"{name} {ms:.2f}" for name, ms in groups.items())
+            + f"  = {sum(groups.values()):.2f} ms CPU per order",
+            f"{'  of which workers':<28} "
+            + ", ".join(f"{name} {ms:.2f}" for ms, name in workers if ms >= 0.01),
+        ]
+
+
+def memory_lines(stack: Stack, label: str) -> list[str]:
+    """Memory of each HTTP service (all its gunicorn processes): RSS and PSS in MiB."""
+    groups = stack.processes()
+    sizes = group_memory(
+        {name: groups[name] for name in ("web", "auth", "tickets", "orders", "payments", "gateway")
+         if name in groups}
+    )  # fmt: skip
+    total_rss = sum(rss for rss, _ in sizes.values()) / 1024
+    total_pss = sum(pss for _, pss in sizes.values()) / 1024
+    parts = [f"{name} {pss / 1024:.0f}" for name, (_, pss) in sizes.items()]
+    return [
+        f"{label:<28} PSS MiB: {', '.join(parts)}; services + gateway: "
+        f"PSS {total_pss:.0f} MiB, RSS {total_rss:.0f} MiB"
+    ]
+
+
+def gunicorn_settings(stack: Stack, service: str) -> str:
+    """The gunicorn options of a service, read back from the Procfile `up` wrote."""
+    for line in (stack.run_dir / "Procfile").read_text().splitlines():
+        if line.startswith(f"{service}: "):
+            options = re.findall(r"(-k \S+|-w \S+|--threads \S+)", line)
+            return " ".join(options)
+    return "?"
+
+
+def through_gateway(args: argparse.Namespace) -> None:
+    tag = uuid.uuid4().hex[:8]
+    total = args.warmup + args.orders
+    with running_stack(gateway=args.gateway, log_level=args.log_level) as stack:
+        print(
+            f"stack up: gateway {stack.gateway_url}; orders service gunicorn "
+            f"{gunicorn_settings(stack, 'orders')}"
+        )
+        for line in memory_lines(stack, "memory, idle"):
+            print(line)
+        users = asyncio.run(sign_up_many(stack.gateway_url, 0, args.clients + args.sellers, tag))
+        buyers, sellers = users[: args.clients], users[args.clients :]
+        print(f"  {len(buyers)} buyers and {len(sellers)} sellers signed up, bearer tokens issued")
+        tickets = seed(stack, args.seed, sellers, total, tag)
+        buyer_tokens = [(user.index, user.token) for user in buyers]
+        tickets_db = stack.database_url("tickets")
+
+        warmup = drive(stack.gateway_url, buyer_tokens, tickets[: args.warmup], "warm-up")
+        settled = wait_until("warm-up locks", LOCKED_COUNT, tickets_db, warmup.count)
+        print(f"  {warmup.line()}\n  its events settled {settled:.1f}s after it ended")
+
+        accounting = Accounting(stack)
+        before = accounting.sample()
+        app = drive(stack.gateway_url, buyer_tokens, tickets[args.warmup :], "POST /api/orders")
+        during = accounting.sample()
+        settled = wait_until("locks", LOCKED_COUNT, tickets_db, warmup.count + app.count)
+        after = accounting.sample()
+        memory = memory_lines(stack, "memory, after the load")
+
+        print(app.line())
+        print(
+            f"{'events settled':<28} {settled:7.1f} s after the last order (tickets locked by "
+            f"the tickets consumer): {app.count / (app.seconds + settled):.0f} orders/s end to end"
+        )
+        for line in [
+            *Accounting.lines("CPU ms/order, during load", before, during, max(app.count, 1)),
+            *Accounting.lines("CPU ms/order, until settled", before, after, max(app.count, 1)),
+        ]:
+            print(line)
+        for line in memory:
+            print(line)
+        database = prepare_pgbench_database(f"{stack.prefix}pgbench", 2 * args.orders + 1000, tag)
+        bench = pgbench(database, args.pgbench_clients, args.orders, tag)
+    print(bench.line())
+    print(f"{'ratio app/pgbench':<28} {app.rate / bench.rate:7.2f}")
+    report_goal(app)
+
+
+def report_goal(app: Figures) -> None:
+    print(
+        f"{'load average after':<28} {os.getloadavg()[0]:7.1f}  "
+        "(other work on this machine competes for the same CPUs)"
+    )
+    met = app.rate >= GOAL_RATE and app.percentile(0.99) < GOAL_P99_MS and app.errors == 0
+    print(f"goal (>= 500 orders/s, p99 < 100 ms, no errors): {'met' if met else 'NOT met'}")
+
+
+# ----------------------------------------------------------------------- direct (older)
+
+
+def _rsa_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public.decode()
+
+
+def _token(private_key: str, user_id: uuid.UUID) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": str(user_id),
+        "email": f"{user_id.hex[:12]}@bench.example",
+        "type": "access",
+        "fresh": False,
+        "jti": str(uuid.uuid4()),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "iss": "ticketing",
+        "csrf": str(uuid.uuid4()),
+    }
+    return jwt.encode(claims, private_key, algorithm="RS256")
+
+
+@contextmanager
+def own_gunicorn(database_url: str, public_key: str, args: argparse.Namespace) -> Iterator[str]:
+    """The orders app alone under gunicorn on a free port; its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_ALGORITHM": "RS256",
+        "JWT_PUBLIC_KEY": public_key,
+        "LOG_LEVEL": "WARNING",
+    }
+    argv = [
+        sys.executable, "-m", "gunicorn", "--no-control-socket", "-k", args.worker_class,
+        "-w", str(args.workers), "--threads", str(args.threads), "--backlog", "2048",
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "api.orders.app:create_app()",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+
+def direct(args: argparse.Namespace) -> None:
+    tag = uuid.uuid4().hex[:8]
+    prefix = f"ticketing_bench_{tag}_"
+    private, public = _rsa_pair()
+    try:
+        database = prepare_pgbench_database(f"{prefix}orders", 0, tag)
+        url = server_url(database)
+        total = args.warmup + args.orders
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            params = {"tag": f"{tag}app", "count": total, "sellers": [uuid.uuid4()]}
+            connection.execute(sa.text(SEED_REPLICA), params)
+            tickets = [
+                uuid.UUID(str(ticket))
+                for ticket in connection.scalars(
+                    sa.text("SELECT id FROM tickets ORDER BY title")
+                ).all()
+            ]
+        engine.dispose()
+        buyers = [(i, _token(private, uuid.uuid4())) for i in range(args.clients)]
+        with own_gunicorn(url, public, args) as base:
+            drive(base, buyers, tickets[: args.warmup], "warm-up")
+            app = drive(base, buyers, tickets[args.warmup :], "POST /api/orders (direct)")
+        prepare_pgbench_database(f"{prefix}pgbench", 2 * args.orders + 1000, tag)
+        bench = pgbench(f"{prefix}pgbench", args.pgbench_clients, args.orders, tag)
+    finally:
+        drop_databases(prefix)
+    print(app.line())
+    print(bench.line())
+    print(f"{'ratio app/pgbench':<28} {app.rate / bench.rate:7.2f}")
+    report_goal(app)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--url", help="a running orders service (default: start gunicorn)")
-    parser.add_argument("--database-url", help="its database (required with --url)")
-    parser.add_argument(
-        "--server-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER),
-        help="PostgreSQL server for the scratch database (without --url)",
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--through-gateway",
+        dest="direct",
+        action="store_false",
+        help="the whole stack as `make up` runs it, orders through NGINX (default)",
     )
-    parser.add_argument("--jwt-private-key-file", help="RS256 key the service trusts (--url)")
-    parser.add_argument("--jwt-secret", default=DEV_JWT_SECRET, help="HS256 secret (--url)")
+    mode.add_argument(
+        "--direct", action="store_true", help="the orders app alone under its own gunicorn"
+    )
+    parser.set_defaults(direct=False)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--orders", type=int, default=8000, help="orders in the measured run")
-    parser.add_argument("--warmup", type=int, default=1000, help="orders before measuring")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (own server)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
-    parser.add_argument("--pgbench-seconds", type=int, default=10)
-    args = parser.parse_args(argv)
-    if args.url and not args.database_url:
-        parser.error("--url needs --database-url (the replica is seeded there)")
-    return args
+    parser.add_argument("--orders", type=int, default=6000, help="orders in the measured run")
+    parser.add_argument("--warmup", type=int, default=600, help="orders before measuring")
+    parser.add_argument("--sellers", type=int, default=8, help="accounts listing the tickets")
+    parser.add_argument("--pgbench-clients", type=int, default=32)
+    parser.add_argument("--seed", choices=["api", "replica"], default="api")
+    parser.add_argument("--gateway", choices=["nginx", "python"], default="nginx")
+    parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of every process")
+    parser.add_argument("--worker-class", default="sync", help="--direct: gunicorn -k")
+    parser.add_argument("--workers", type=int, default=4, help="--direct: gunicorn -w")
+    parser.add_argument("--threads", type=int, default=1, help="--direct: gunicorn --threads")
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    tag = uuid.uuid4().hex[:8]
-    database_url = args.database_url or scratch_database(args.server_url)
-    tickets = seed_tickets(database_url, args.warmup + args.orders, tag)
-    warmup, measured = tickets[: args.warmup], tickets[args.warmup :]
-    if args.url:
-        key_pem = Path(args.jwt_private_key_file).read_text() if args.jwt_private_key_file else None
-        tokens = Tokens(key_pem, args.jwt_secret)
-        wait_healthy(args.url)
-        server: AbstractContextManager[tuple[str, int | None]] = nullcontext((args.url, None))
-        where = args.url
+    print(
+        f"order creation, {'direct' if args.direct else 'through the gateway'}: {args.clients} "
+        f"clients, {args.orders} orders after {args.warmup} warm-up; {os.cpu_count()} CPUs; "
+        f"load average {' '.join(f'{load:.1f}' for load in os.getloadavg())}",
+        flush=True,
+    )
+    if args.direct:
+        direct(args)
     else:
-        private, public = rsa_pair()
-        tokens = Tokens(private, args.jwt_secret)
-        server = gunicorn(database_url, public, args.worker_class, args.workers, args.threads)
-        where = f"gunicorn -k {args.worker_class} -w {args.workers} --threads {args.threads}"
-    print(
-        f"orders service: {where}; {args.clients} clients; {os.cpu_count()} CPUs; "
-        f"load average before {os.getloadavg()[0]:.1f}"
-    )
-    with server as (base, pid):
-        meter = CpuMeter(pid)
-        drive(base, tokens, warmup, args.clients, "warm-up")
-        before = meter.sample()
-        app = drive(base, tokens, measured, args.clients, "POST /api/orders")
-        cpu = meter.line(before, meter.sample(), app.count)
-    database = pgbench(database_url, args.clients, args.pgbench_seconds, len(tickets), tag)
-    print(app.line())
-    print(database.line())
-    print(f"{'ratio app/pgbench':<26} {app.rate / database.rate:8.2f}")
-    print(cpu)
-    print(
-        f"{'load average after':<26} {os.getloadavg()[0]:8.1f}  (other work on this machine "
-        "competes for the same CPUs)"
-    )
-    target = app.rate >= 500 and app.percentile(0.99) < 100 and app.errors == 0
-    print(f"target (>= 500 orders/s, p99 < 100 ms, no errors): {'met' if target else 'NOT met'}")
+        through_gateway(args)
     return 0
 
 
