@@ -389,7 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of every process")
+    parser.add_argument(
+        "--log-level", default="INFO", help="LOG_LEVEL of every process (as make up)"
+    )
     args = parser.parse_args(argv)
     load = " ".join(f"{value:.1f}" for value in os.getloadavg())
     print(

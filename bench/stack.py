@@ -316,7 +316,7 @@ def _stop(stack: Stack) -> None:
 def running_stack(
     *,
     gateway: str = "nginx",
-    log_level: str = "WARNING",
+    log_level: str = "INFO",
     extra_env: Mapping[str, str] | None = None,
     timeout: float = 180,
 ) -> Iterator[Stack]:

@@ -26,11 +26,21 @@ class ProcessSpec:
         return f"{self.name}: exec {shlex.join(command)}"
 
 
-def gunicorn_argv(python: str, app: str, port: int, threads: int = 8) -> list[str]:
-    """gunicorn with one gthread worker serving the app factory `app` on 127.0.0.1:`port`."""
+def gunicorn_argv(
+    python: str,
+    app: str,
+    port: int,
+    threads: int = 8,
+    *,
+    workers: int = 1,
+    worker_class: str = "gthread",
+) -> list[str]:
+    """gunicorn serving the app factory `app` on 127.0.0.1:`port`."""
+    argv = [python, "-m", "gunicorn", "--no-control-socket", "-k", worker_class]
+    if worker_class == "gthread":
+        argv += ["--threads", str(threads)]
     return [
-        python, "-m", "gunicorn", "--no-control-socket", "-k", "gthread",
-        "--threads", str(threads), "-w", "1", "-b", f"127.0.0.1:{port}",
+        *argv, "-w", str(workers), "-b", f"127.0.0.1:{port}",
         "--graceful-timeout", str(GRACEFUL_TIMEOUT_SECONDS), "--keep-alive", "5", app,
     ]  # fmt: skip
 

@@ -35,6 +35,17 @@ class Service:
     prefix: str | None = None
     has_database: bool = False
     signs_tokens: bool = False
+    # gunicorn: processes, worker class ("gthread" or "sync") and threads per gthread worker.
+    # One gthread worker is not what limits a service on a small machine: on 2 CPUs, order
+    # creation through NGINX (bench/order_creation.py, 32 clients, every relay and consumer
+    # running) made 162-200 orders/s with 1x8 (five runs), 171-174 with 2x8, 168 with 4x8,
+    # 121 with 2x4 and 86 with sync x4, while the orders worker used about half a CPU: the
+    # CPUs go to PostgreSQL and the event consumers too (~16 ms of CPU per order in all).
+    # Each extra worker costs ~60-70 MiB (PSS) and up to `threads` more connections to a
+    # PostgreSQL that allows 100. On a machine with more CPUs, raise `workers` here.
+    workers: int = 1
+    worker_class: str = "gthread"
+    threads: int = 8
 
     @property
     def module(self) -> str:

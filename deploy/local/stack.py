@@ -42,7 +42,14 @@ def plan_stack(settings: LocalSettings, urls: InfrastructureUrls, secrets: DevSe
     migration_envs = {}
     for service in services:
         own = service_environment(service, settings, urls, secrets)
-        argv = gunicorn_argv(settings.python, service.app, service.port(settings.service_port_base))
+        argv = gunicorn_argv(
+            settings.python,
+            service.app,
+            service.port(settings.service_port_base),
+            service.threads,
+            workers=service.workers,
+            worker_class=service.worker_class,
+        )
         processes.append(ProcessSpec(service.name, argv, own))
         migration_envs[service.name] = {**shared, **own}
     for worker in WORKERS:

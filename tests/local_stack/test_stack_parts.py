@@ -10,9 +10,11 @@ import pytest
 
 from deploy.local.databases import database_url
 from deploy.local.devkeys import ensure_dev_secrets
-from deploy.local.procfile import ProcessSpec
+from deploy.local.infrastructure import InfrastructureUrls
+from deploy.local.procfile import ProcessSpec, gunicorn_argv
 from deploy.local.services import SERVICES, module_exists
 from deploy.local.settings import LocalSettings, LocalStackError
+from deploy.local.stack import plan_stack
 
 MARKER = "ticketing development key: never use in production\n"
 
@@ -61,6 +63,49 @@ def test_a_procfile_line_execs_the_command_with_its_own_variables_quoted() -> No
     assert spec.procfile_line() == (
         "auth: exec env 'A=1 2' python -m gunicorn 'api.auth.app:create_app()'"
     )
+
+
+def _option(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv else None
+
+
+def test_gunicorn_runs_the_workers_class_and_threads_it_is_given() -> None:
+    argv = gunicorn_argv("python", "api.orders.app:create_app()", 8103, 4, workers=3)
+
+    assert (_option(argv, "-k"), _option(argv, "-w"), _option(argv, "--threads")) == (
+        "gthread",
+        "3",
+        "4",
+    )
+    assert argv[-1] == "api.orders.app:create_app()"
+
+
+def test_sync_workers_get_no_threads_option() -> None:
+    argv = gunicorn_argv(
+        "python", "api.orders.app:create_app()", 8103, workers=4, worker_class="sync"
+    )
+
+    assert (_option(argv, "-k"), _option(argv, "-w"), _option(argv, "--threads")) == (
+        "sync",
+        "4",
+        None,
+    )
+
+
+def test_each_service_runs_with_the_gunicorn_settings_of_the_service_table(tmp_path: Path) -> None:
+    settings = LocalSettings.from_environ(
+        {"TICKETING_RUN_DIR": str(tmp_path / "run"), "TICKETING_GATEWAY": "python"}
+    )
+    urls = InfrastructureUrls("postgresql://db/postgres", "redis://r/0", "nats://n:4222")
+
+    stack = plan_stack(settings, urls, ensure_dev_secrets(tmp_path / "run"))
+
+    argv_of = {spec.name: list(spec.argv) for spec in stack.processes}
+    for service in stack.services:
+        argv = argv_of[service.name]
+        assert _option(argv, "-k") == service.worker_class, service.name
+        assert _option(argv, "-w") == str(service.workers), service.name
+        assert _option(argv, "-b") == f"127.0.0.1:{service.port(settings.service_port_base)}"
 
 
 @pytest.mark.parametrize(
