@@ -297,9 +297,17 @@ def _start_retrying(environ: Mapping[str, str], run_dir: Path, tag: str, timeout
     raise AssertionError("unreachable")
 
 
+def _started_at(pid: int) -> str | None:
+    """The start time of a process (field 22 of its stat), to tell it from a reused pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 def _stop(stack: Stack) -> None:
-    """SIGTERM as an operator would; SIGKILL whatever is left after a minute."""
-    left = [stack.process.pid, *descendants(stack.process.pid)]
+    """SIGTERM as an operator would; SIGKILL what `up` left behind after a minute."""
+    left = {pid: _started_at(pid) for pid in descendants(stack.process.pid)}
     if stack.process.poll() is None:
         stack.process.send_signal(signal.SIGTERM)
         try:
@@ -307,9 +315,10 @@ def _stop(stack: Stack) -> None:
         except subprocess.TimeoutExpired:
             stack.process.kill()
             stack.process.wait()
-    for pid in left:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+    for pid, started in left.items():
+        if started is not None and _started_at(pid) == started:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @contextmanager
