@@ -41,3 +41,18 @@ def run_consumer(
     log.info("consumer starting", extra={"eventTypes": sorted(handlers)})
     asyncio.run(main())
     log.info("consumer stopped")
+
+
+def consumer_process(
+    service: str,
+    settings: ServiceSettings,
+    tables: OutboxTables,
+    handlers: Mapping[str, Handler],
+) -> int:
+    """The body of a service's consumer process: one engine, consume until SIGTERM, exit 0."""
+    db = Database.from_url(settings.database_url)
+    try:
+        run_consumer(service, db, tables, handlers, settings)
+    finally:
+        db.dispose()
+    return 0
