@@ -20,7 +20,7 @@ from common.outbox import OutboxTables
 from workers.deadletters import DeadLetter, record_dead_letter
 from workers.runtime import connect_nats
 from workers.streams import EventSettings, ensure_consumer, ensure_stream
-from workers.unit_of_work import Handler, Outcome, handle_message
+from workers.unit_of_work import Handler, Outcome, handle_batch, handle_message
 
 log = logging.getLogger(__name__)
 
@@ -41,28 +41,56 @@ class ConsumerSpec:
 
 
 class EventConsumer:
-    """Feeds one durable subscription's messages, one at a time, to the service's handlers."""
+    """Feeds durable subscriptions' messages to the service's handlers, a batch at a time."""
 
     def __init__(self, spec: ConsumerSpec, stop: asyncio.Event) -> None:
         self.spec = spec
         self.stop = stop
 
     async def pump(self, subscription: JetStreamContext.PullSubscription) -> None:
-        """Fetch and handle messages until `stop` is set; the message in hand is finished."""
+        """Fetch and handle messages until `stop` is set; the batch in hand is finished."""
         while not self.stop.is_set():
             try:
-                messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT_SECONDS)
+                messages = await subscription.fetch(
+                    self.spec.events.fetch_batch, timeout=FETCH_TIMEOUT_SECONDS
+                )
             except (NatsTimeoutError, TimeoutError):
                 continue
             except NatsError as exc:
                 log.warning("fetch failed: %s", exc)
                 await asyncio.sleep(FETCH_TIMEOUT_SECONDS)
                 continue
+            if len(messages) > 1 and await self.process_batch(messages):
+                continue
             for message in messages:
                 try:
                     await self.process(message)
                 except Exception:  # a worker must outlive any one message; it is redelivered
                     log.exception("message left unacknowledged for redelivery")
+
+    async def process_batch(self, messages: list[Msg]) -> bool:
+        """Handle the messages in one transaction and ack them; False if they need one by one.
+
+        A malformed event, one ahead of its predecessor or any error sends the whole batch
+        (rolled back, nothing acknowledged) down the one-by-one path, which settles each.
+        """
+        try:
+            envelopes = [Envelope.from_json(message.data) for message in messages]
+        except ValueError:
+            return False
+        spec = self.spec
+        try:
+            outcomes = await asyncio.to_thread(
+                handle_batch, spec.db, spec.tables, spec.handlers, envelopes
+            )
+        except Exception as exc:
+            log.info("batch of %d handled one by one after %s", len(messages), exc)
+            return False
+        if outcomes is None:
+            return False
+        for message in messages:
+            await message.ack()
+        return True
 
     async def process(self, message: Msg) -> None:
         """Handle one message and settle it: ack, nak with a delay, or dead-letter and term."""

@@ -43,6 +43,9 @@ class EventSettings:
     ack_wait_seconds: float = 30.0
     duplicate_window_seconds: float = 120.0
     max_age_seconds: float = 7 * 24 * 3600.0
+    # Messages a consumer fetches at once and handles in one transaction when it can: one
+    # when idle (no added latency), up to this many when it is behind.
+    fetch_batch: int = 64
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EventSettings:
@@ -57,9 +60,12 @@ class EventSettings:
             ack_wait_seconds=float(env.int("EVENTS_ACK_WAIT_SECONDS", 30)),
             duplicate_window_seconds=float(env.int("EVENTS_DUPLICATE_WINDOW_SECONDS", 120)),
             max_age_seconds=float(env.int("EVENTS_MAX_AGE_DAYS", 7) * 24 * 3600),
+            fetch_batch=env.int("EVENTS_FETCH_BATCH", 64),
         )
         if settings.max_deliver < 1:
             raise ConfigurationError("EVENTS_MAX_DELIVER must be >= 1")
+        if settings.fetch_batch < 1:
+            raise ConfigurationError("EVENTS_FETCH_BATCH must be >= 1")
         return settings
 
     def subject(self, event_type: str) -> str:

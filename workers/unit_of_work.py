@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from common.db import Database
 from common.events.envelope import Envelope
+from common.logging import request_id_var
 from common.outbox import OutboxTables
 
 
@@ -23,6 +25,12 @@ class Outcome(Enum):
 
 
 Handler = Callable[[Session, Envelope], Outcome]
+
+
+_UNNESTED = sa.select(
+    sa.func.unnest(sa.bindparam("ids", type_=ARRAY(sa.Uuid()))),
+    sa.func.unnest(sa.bindparam("types", type_=ARRAY(sa.String()))),
+)
 
 
 class _RetryLater(Exception):
@@ -57,6 +65,58 @@ def handle_message(
             return outcome
     except _RetryLater:
         return Outcome.RETRY_LATER
+
+
+def handle_batch(
+    db: Database,
+    tables: OutboxTables,
+    handlers: Mapping[str, Handler],
+    envelopes: Sequence[Envelope],
+) -> list[Outcome] | None:
+    """Handle several events, in order, in one transaction; their outcomes, one per event.
+
+    Under load a consumer fetches events faster than one commit each would allow: one
+    transaction with one claim statement for the whole batch costs a fraction of that.
+    All or nothing: when any event must wait for its predecessor the batch is rolled back
+    and None returned, and an exception rolls it back too; the caller then handles the
+    events one by one with `handle_message`, which settles each on its own.
+    """
+    known = [envelope for envelope in envelopes if envelope.type in handlers]
+    outcomes = {envelope.id: Outcome.IGNORED for envelope in envelopes}
+    try:
+        with db.transaction() as session:
+            unclaimed = _claim_all(session, tables, known)
+            for envelope in known:
+                if envelope.id not in unclaimed:
+                    continue  # processed before, or a duplicate earlier in this batch
+                unclaimed.discard(envelope.id)
+                token = request_id_var.set(envelope.correlation_id)
+                try:
+                    outcome = handlers[envelope.type](session, envelope)
+                finally:
+                    request_id_var.reset(token)
+                if outcome is Outcome.RETRY_LATER:
+                    raise _RetryLater
+                outcomes[envelope.id] = outcome
+    except _RetryLater:
+        return None
+    return [outcomes[envelope.id] for envelope in envelopes]
+
+
+def _claim_all(session: Session, tables: OutboxTables, envelopes: Sequence[Envelope]) -> set[Any]:
+    """Claim every event id in one statement; the ids that were not processed before."""
+    if not envelopes:
+        return set()
+    # unnest keeps one statement shape (one prepared plan) whatever the batch size.
+    claim = (
+        insert(tables.processed)
+        .from_select(["event_id", "event_type"], _UNNESTED)
+        .on_conflict_do_nothing(index_elements=[tables.processed.c.event_id])
+        .returning(tables.processed.c.event_id)
+    )
+    ids = [envelope.id for envelope in envelopes]
+    types = [envelope.type for envelope in envelopes]
+    return set(session.execute(claim, {"ids": ids, "types": types}).scalars())
 
 
 def was_processed(db: Database, tables: OutboxTables, envelope: Envelope) -> bool:

@@ -89,6 +89,33 @@ def test_a_restarted_consumer_continues_from_its_durable(backbone: Backbone) -> 
     assert backbone.applications() == 2
 
 
+def test_a_backlog_is_handled_in_batches_each_event_once(backbone: Backbone) -> None:
+    tickets = [uuid.uuid4() for _ in range(40)]
+    for ticket_id in tickets:  # published while no consumer runs: a backlog
+        _publish(backbone, schema.ticket_event(ticket_id, 1, "backlog"))
+    with running_consumer(backbone, fetch_batch=16):
+        wait_until(lambda: len(_replica(backbone)) == 40, timeout=20)
+        wait_until(lambda: _consumer_idle(backbone, TICKET_CREATED))
+    assert backbone.applications() == 40
+    # processed_at is now() of the claiming transaction: batches share one.
+    transactions = {row.processed_at for row in backbone.rows(schema.TABLES.processed)}
+    assert len(transactions) <= 40 // 2
+    assert _consumer_info(backbone, TICKET_CREATED).num_redelivered == 0
+
+
+def test_a_poison_message_in_a_backlog_holds_back_no_other(backbone: Backbone) -> None:
+    with backbone.db.transaction() as session:
+        session.execute(schema.faults.insert().values(title="Poison"))
+    tickets = [uuid.uuid4() for _ in range(20)]
+    for n, ticket_id in enumerate(tickets):
+        _publish(backbone, schema.ticket_event(ticket_id, 1, "Poison" if n == 7 else "fine"))
+    with running_consumer(backbone, max_deliver=2, retry_delays=(0.1,)):
+        wait_until(lambda: backbone.count(schema.TABLES.dead_letters) == 1, timeout=20)
+        wait_until(lambda: len(_replica(backbone)) == 19)
+    assert tickets[7] not in _replica(backbone)
+    assert backbone.applications() == 19
+
+
 def test_replicas_share_the_durable_and_apply_each_event_once(backbone: Backbone) -> None:
     tickets = [uuid.uuid4() for _ in range(30)]
     with running_consumer(backbone), running_consumer(backbone), running_relay(backbone):
