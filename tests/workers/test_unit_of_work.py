@@ -97,7 +97,8 @@ def test_a_batch_ignores_processed_events_and_duplicates_within_it(backbone: Bac
 
 def test_a_batch_with_an_event_ahead_is_rolled_back_whole(backbone: Backbone) -> None:
     ticket_id = uuid.uuid4()
-    first, ahead = schema.ticket_event(uuid.uuid4(), 1, "ok"), schema.ticket_event(ticket_id, 2, "v2")
+    first = schema.ticket_event(uuid.uuid4(), 1, "ok")
+    ahead = schema.ticket_event(ticket_id, 2, "v2")
     assert _batch(backbone, [first, ahead]) is None
     assert backbone.count(schema.replica) == 0
     assert not was_processed(backbone.db, schema.TABLES, first)
