@@ -60,6 +60,8 @@ class EventConsumer:
                 log.warning("fetch failed: %s", exc)
                 await asyncio.sleep(FETCH_TIMEOUT_SECONDS)
                 continue
+            # fetch(n) returns as soon as one message is there, with what else is: a lone
+            # event is not held back waiting for a batch.
             if len(messages) > 1 and await self.process_batch(messages):
                 continue
             for message in messages:

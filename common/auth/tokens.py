@@ -2,17 +2,65 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response
-from flask_jwt_extended import JWTManager
+from flask_jwt_extended import JWTManager, view_decorators
+from flask_jwt_extended.config import config as jwt_extended_config
 from flask_jwt_extended.exceptions import CSRFError
 
 from common.config import JwtSettings
 from common.http.problems import problem
 
 CSRF_HEADER = "X-CSRF-Token"
+VERIFIED_TOKENS_KEPT = 4096
+
+
+class VerifyingOnceJWTManager(JWTManager):
+    """A JWTManager that verifies a token's signature once per process, not on every request.
+
+    A browser or an integrator sends the same access token for up to 15 minutes, and
+    PyJWT's checks of one RS256 token cost more CPU than the rest of a typical request. The
+    claims of a token that verified (signature, issuer, not-before) are kept, keyed by the
+    token's exact text and CSRF value; expiry is checked again on every use, and a token that
+    fails is never kept, so every answer is the one full verification would give.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self._verified = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._verify)
+
+    def _verify(self, encoded_token: str, csrf_value: str | None) -> dict[str, Any]:
+        return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired=True)
+
+    def _decode_jwt_from_config(
+        self, encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
+    ) -> dict[str, Any]:
+        claims = self._verified(encoded_token, csrf_value)
+        expires = claims.get("exp")
+        if allow_expired or expires is None or time.time() < expires + _leeway():
+            return dict(claims)
+        # Expired: the full path raises the error flask-jwt-extended answers with.
+        return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+
+
+def _leeway() -> float:
+    return float(jwt_extended_config.leeway)
+
+
+# Every protected request also reads the token's header without verifying it, which PyJWT
+# makes as costly as a verification (it checks each character of all three segments). A
+# header is a pure function of the token's text, so the answer for a token is kept too.
+_read_header = getattr(view_decorators, "get_unverified_jwt_headers")  # noqa: B009
+if not hasattr(_read_header, "cache_info"):
+    setattr(  # noqa: B010
+        view_decorators,
+        "get_unverified_jwt_headers",
+        functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(_read_header),
+    )
 
 
 def jwt_config(settings: JwtSettings) -> dict[str, Any]:
@@ -56,7 +104,7 @@ def _unauthorized(detail: str) -> Response:
 def install_jwt(app: Flask, settings: JwtSettings) -> JWTManager:
     """Verify tokens locally; every token failure is a 401 problem."""
     app.config.update(jwt_config(settings))
-    manager = JWTManager(app)
+    manager = VerifyingOnceJWTManager(app)
     manager.unauthorized_loader(lambda reason: _unauthorized("Not signed in."))
     manager.invalid_token_loader(lambda reason: _unauthorized("The token is invalid."))
     manager.expired_token_loader(lambda header, payload: _unauthorized("The token has expired."))

@@ -8,6 +8,7 @@ import sys
 import uuid
 
 import nats
+import pytest
 from nats.js.api import ConsumerInfo
 
 from common.events.catalogue import TICKET_CREATED, TICKET_UPDATED
@@ -22,6 +23,7 @@ from tests.workers.support import (
     running_relay,
     wait_until,
 )
+from workers import jetstream
 from workers.streams import durable_name
 
 
@@ -101,6 +103,18 @@ def test_a_backlog_is_handled_in_batches_each_event_once(backbone: Backbone) -> 
     transactions = {row.processed_at for row in backbone.rows(schema.TABLES.processed)}
     assert len(transactions) <= 40 // 2
     assert _consumer_info(backbone, TICKET_CREATED).num_redelivered == 0
+
+
+def test_a_lone_event_is_handled_without_waiting_for_a_batch(
+    backbone: Backbone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fetch that waited for a full batch would hold this event for the whole fetch timeout.
+    monkeypatch.setattr(jetstream, "FETCH_TIMEOUT_SECONDS", 6.0)
+    ticket_id = uuid.uuid4()
+    with running_consumer(backbone, fetch_batch=64):
+        wait_until(lambda: _consumer_info(backbone, TICKET_CREATED).num_waiting > 0)
+        _publish(backbone, schema.ticket_event(ticket_id, 1, "alone"))
+        wait_until(lambda: ticket_id in _replica(backbone), timeout=3)
 
 
 def test_a_poison_message_in_a_backlog_holds_back_no_other(backbone: Backbone) -> None:
