@@ -96,6 +96,31 @@ def test_an_expired_token_gets_401(verifier: FlaskClient, issue_token: Callable[
     assert status(verifier, token) == 401
 
 
+def test_a_token_accepted_before_is_refused_once_it_expires(
+    verifier: FlaskClient, issue_token: Callable[..., str]
+) -> None:
+    # Services keep the claims of tokens they verified: expiry must still be checked per use.
+    token = issue_token(expires_in=2)
+    assert status(verifier, token) == 200
+    assert status(verifier, token) == 200
+    time.sleep(2.1)
+    response = verifier.get("/api/probe/whoami", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json["detail"] == "The token has expired."
+
+
+def test_a_tampered_copy_of_an_accepted_token_gets_401(
+    verifier: FlaskClient, issue_token: Callable[..., str]
+) -> None:
+    token = issue_token()
+    assert status(verifier, token) == 200
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["sub"] = str(uuid.uuid4())
+    assert status(verifier, f"{header}.{b64(claims)}.{signature}") == 401
+    assert status(verifier, token) == 200
+
+
 def test_a_tampered_payload_gets_401(client: FlaskClient, verifier: FlaskClient) -> None:
     token = access_token(client, "tamper@example.com")
     header, payload, signature = token.split(".")
