@@ -42,8 +42,13 @@ def service_metadata() -> MetaData:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """One engine per app or worker process."""
-    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    """One engine per app or worker process.
+
+    No pre-ping: it would cost a round trip per transaction. A connection found dead makes
+    SQLAlchemy drop the whole pool; that one request fails (503 in the HTTP services, an
+    in-hand retry in the consumers) and the next ones reconnect.
+    """
+    return create_engine(url, pool_size=pool_size, max_overflow=20)
 
 
 class Database:

@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from flask import Response, request
 from flask_smorest import Api, Blueprint
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from common.errors import FieldError, TicketingError
+from common.errors import FieldError, ServiceUnavailable, TicketingError
 from common.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -139,6 +140,8 @@ class ProblemApi(Api):
         app = self._app
         app.register_error_handler(HTTPException, self.handle_http_exception)
         app.register_error_handler(TicketingError, handle_ticketing_error)
+        app.register_error_handler(OperationalError, handle_database_unavailable)
+        app.register_error_handler(InterfaceError, handle_database_unavailable)
         app.register_error_handler(Exception, handle_unexpected_error)
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
@@ -166,6 +169,18 @@ def handle_ticketing_error(error: TicketingError) -> Response:
     if error.status >= 500:
         log.error("request failed: %s", error.detail, extra={"path": request.path})
     return problem(error.status, error.detail, error.errors, error.headers, error.title)
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    """The database went away (restart, failover, network): nothing was done; try again.
+
+    Pooled connections are not pinged before use, so the first request after a database
+    restart meets the dead connection here; the pool then drops all of them and the retry
+    gets a fresh one.
+    """
+    log.warning("database unavailable: %s", error, extra={"path": request.path})
+    unavailable = ServiceUnavailable("The database is unavailable; try again shortly.")
+    return problem(unavailable.status, unavailable.detail, headers={"Retry-After": "1"})
 
 
 def handle_unexpected_error(error: Exception) -> Response:

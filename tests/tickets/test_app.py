@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask.testing import FlaskClient
@@ -97,3 +98,24 @@ def test_the_migration_matches_the_models(db: Database) -> None:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_dropped_database_connection_is_a_503_then_the_next_request_reconnects(
+    client: FlaskClient, db: Database
+) -> None:
+    assert client.get("/api/tickets").status_code == 200
+    admin = sa.create_engine(db.engine.url, poolclass=sa.NullPool)
+    with admin.connect() as connection:  # what a database restart does to pooled connections
+        connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    admin.dispose()
+    response = client.get("/api/tickets")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "1"
+    assert "try again" in response.json["detail"]
+    assert client.get("/api/tickets").status_code == 200
