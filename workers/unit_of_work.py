@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from common.db import Database
 from common.events.envelope import Envelope
@@ -39,13 +41,24 @@ class _RetryLater(Exception):
 
 def _mark_processed(session: Session, tables: OutboxTables, envelope: Envelope) -> bool:
     """Claim the event id in the processed table; False when it was processed already."""
-    claimed = session.execute(
-        insert(tables.processed)
-        .values(event_id=envelope.id, event_type=envelope.type)
-        .on_conflict_do_nothing(index_elements=[tables.processed.c.event_id])
-        .returning(tables.processed.c.event_id)
-    ).first()
-    return claimed is not None
+    claim = _claim_statement(tables)
+    claimed = session.execute(claim, {"event_id": envelope.id, "event_type": envelope.type})
+    return claimed.first() is not None
+
+
+@functools.cache
+def _claim_statement(tables: OutboxTables) -> ReturningInsert[tuple[Any]]:
+    """Built once per service: every consumed event runs it."""
+    processed = tables.processed
+    return (
+        insert(processed)
+        .values(
+            event_id=sa.bindparam("event_id", type_=processed.c.event_id.type),
+            event_type=sa.bindparam("event_type", type_=processed.c.event_type.type),
+        )
+        .on_conflict_do_nothing(index_elements=[processed.c.event_id])
+        .returning(processed.c.event_id)
+    )
 
 
 def handle_message(

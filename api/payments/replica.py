@@ -7,15 +7,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.payments.domain import OrderFacts, OrderStatus
 from api.payments.models import Order
-from common.events.versions import VersionCheck, classify_version
+from common.events.versions import VersionCheck, VersionedReplica
 
-FIRST_VERSION = 1
+_REPLICA = VersionedReplica(Order.__table__)  # type: ignore[arg-type]
 
 
 def _columns(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,25 +32,7 @@ def _columns(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def apply_order_snapshot(session: Session, data: Mapping[str, Any]) -> VersionCheck:
     """Store version N of an order only on top of N-1 (version 1 on no row)."""
-    # STALE (older, or the same version again) changes nothing; AHEAD (a predecessor is
-    # missing) changes nothing either and asks to be retried. The row lock (or the primary
-    # key, for a first version) serialises concurrent consumers of one order.
-    order_id = uuid.UUID(str(data["id"]))
-    columns = _columns(data)
-    current = session.scalar(select(Order.version).where(Order.id == order_id).with_for_update())
-    verdict = classify_version(current, columns["version"], initial=FIRST_VERSION)
-    if verdict is not VersionCheck.APPLY:
-        return verdict
-    if current is None:
-        inserted = session.execute(
-            insert(Order)
-            .values(id=order_id, **columns)
-            .on_conflict_do_nothing(index_elements=[Order.id])
-            .returning(Order.id)
-        ).first()
-        return VersionCheck.APPLY if inserted else VersionCheck.STALE
-    session.execute(update(Order).where(Order.id == order_id).values(**columns))
-    return VersionCheck.APPLY
+    return _REPLICA.apply(session, uuid.UUID(str(data["id"])), _columns(data))
 
 
 def facts(order: Order) -> OrderFacts:

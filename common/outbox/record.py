@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 
@@ -18,20 +19,35 @@ def record(
     """Queue `event` for publishing: it exists if and only if the caller's transaction commits."""
     # Call it after writing (and so locking) the aggregate's row: that is what orders the
     # outbox sequence of one aggregate like its commits.
+    session.execute(
+        _record_statement(tables),
+        {
+            "event_id": event.id,
+            "event_type": event.type,
+            "aggregate_id": aggregate_id,
+            "payload": event.to_json().decode(),
+        },
+    )
+
+
+@functools.cache
+def _record_statement(tables: OutboxTables) -> sa.Select[tuple[None]]:
+    """Insert + NOTIFY in one round trip, built once per service: every write runs it."""
+    outbox = tables.outbox
     recorded = (
-        sa.insert(tables.outbox)
+        sa.insert(outbox)
         .values(
-            event_id=event.id,
-            event_type=event.type,
-            aggregate_id=aggregate_id,
-            payload=event.to_json().decode(),
+            {
+                name: sa.bindparam(name, type_=outbox.c[name].type)
+                for name in ("event_id", "event_type", "aggregate_id", "payload")
+            }
         )
-        .returning(tables.outbox.c.sequence)
+        .returning(outbox.c.sequence)
         .cte("recorded")
     )
-    # One round trip: the insert runs once as a CTE. NOTIFY is transactional, so the relay
-    # is woken at commit and never for a rolled-back change.
-    session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(recorded))
+    # The insert runs once as a CTE. NOTIFY is transactional, so the relay is woken at
+    # commit and never for a rolled-back change.
+    return sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(recorded)
 
 
 def record_many(
