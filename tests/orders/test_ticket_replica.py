@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from api.orders.models import OUTBOX, Ticket
 from common.db import Database
@@ -130,3 +132,19 @@ def test_a_ticket_freed_by_tickets_updated_is_shown_as_free(db: Database) -> Non
     ):
         assert deliver(db, event) is Outcome.APPLIED
     assert replica(db, ticket_id).order_id is None  # type: ignore[union-attr]
+
+
+def test_two_consumers_racing_on_the_same_version_apply_it_once(db: Database) -> None:
+    ticket_id = uuid.uuid4()
+    deliver(db, snapshot(ticket_id, 1))
+    # The same snapshot under two event ids (a republished event), applied concurrently.
+    copies = [snapshot(ticket_id, 2, title=f"copy {n}") for n in range(2)]
+    for _ in range(10):
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(o.value for o in pool.map(lambda e: deliver(db, e), copies))
+        assert outcomes == [Outcome.APPLIED.value, Outcome.IGNORED.value]
+        row = replica(db, ticket_id)
+        assert row is not None and row.version == 2
+        with db.transaction() as session:  # back to v1 for the next round
+            session.execute(update(Ticket).where(Ticket.id == ticket_id).values(version=1))
+        copies = [snapshot(ticket_id, 2, title=f"copy {n}") for n in range(2)]
