@@ -26,13 +26,14 @@ log = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 5.0
 
-# One active relay per service database (a second replica is a hot standby); the lock and
-# the batch come in one round trip. A volatile CTE is evaluated once, never inlined.
+# One active relay per service database: the one holding this session-level advisory lock
+# (a second replica is a hot standby and takes over when the holder's connection ends).
+_ACQUIRE = sql.SQL("SELECT pg_try_advisory_lock(hashtext('ticketing.outbox.relay'))")
+# Autocommit, no row locks: only the lock holder publishes, and a lone SELECT saves the
+# round trip a BEGIN would add between a commit and its publication.
 _PENDING = sql.SQL(
-    "WITH relay AS "
-    "(SELECT pg_try_advisory_xact_lock(hashtext('ticketing.outbox.relay')) AS active) "
-    "SELECT o.sequence, o.event_id, o.event_type, o.payload FROM {} AS o, relay "
-    "WHERE relay.active AND o.published_at IS NULL ORDER BY o.sequence LIMIT %s FOR UPDATE OF o"
+    "SELECT sequence, event_id, event_type, payload FROM {} "
+    "WHERE published_at IS NULL ORDER BY sequence LIMIT %s"
 ).format(sql.Identifier(OUTBOX_TABLE))
 _MARK = sql.SQL("UPDATE {} SET published_at = now() WHERE sequence = ANY(%s)").format(
     sql.Identifier(OUTBOX_TABLE)
@@ -82,18 +83,25 @@ class OutboxRelay:
         self.settings = settings
         self.js = js
         self.db = db
+        self.active = False
 
     async def publish_batch(self) -> int:
-        """Publish and mark one batch; returns how many rows were published."""
-        async with self.db.transaction():
-            cursor = await self.db.execute(_PENDING, (self.settings.batch_size,))
-            rows = await cursor.fetchall()
-            published = await self._publish(rows)
-            if published and self.settings.pause_before_mark_seconds:
-                log.warning("test hook: pausing before marking %d rows", len(published))
-                await asyncio.sleep(self.settings.pause_before_mark_seconds)
-            if published:
-                await self.db.execute(_MARK, (published,))
+        """Publish and mark one batch if this relay is the active one; rows published."""
+        if not self.active:
+            cursor = await self.db.execute(_ACQUIRE)
+            row = await cursor.fetchone()
+            self.active = bool(row and row[0])
+            if not self.active:
+                return 0
+            log.info("active relay of this database")
+        cursor = await self.db.execute(_PENDING, (self.settings.batch_size,))
+        rows = await cursor.fetchall()
+        published = await self._publish(rows)
+        if published and self.settings.pause_before_mark_seconds:
+            log.warning("test hook: pausing before marking %d rows", len(published))
+            await asyncio.sleep(self.settings.pause_before_mark_seconds)
+        if published:
+            await self.db.execute(_MARK, (published,))
         return len(published)
 
     async def _publish(self, rows: Sequence[tuple[int, object, str, str]]) -> list[int]:
@@ -172,17 +180,18 @@ async def run_relay(
     listening = listening or asyncio.Event()
     listener = asyncio.create_task(_listen(conninfo, wake, listening, settings.poll_seconds))
     db: psycopg.AsyncConnection | None = None
+    relay: OutboxRelay | None = None
     pruned_at = 0.0
     try:
         while not stop.is_set():
             wake.clear()
             published = 0
             try:
-                if db is None or db.closed or db.broken:
+                if relay is None or relay.db.closed or relay.db.broken:
                     db = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
                     # Marks need no fsync wait: a mark lost in a crash is a deduplicated resend.
                     await db.execute("SET synchronous_commit = off")
-                relay = OutboxRelay(settings, js, db)
+                    relay = OutboxRelay(settings, js, db)
                 published = await relay.publish_batch()
                 if time.monotonic() - pruned_at > 600:
                     await relay.prune()

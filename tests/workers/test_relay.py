@@ -30,6 +30,20 @@ def _pending(backbone: Backbone) -> int:
     return backbone.count(schema.TABLES.outbox, schema.TABLES.outbox.c.published_at.is_(None))
 
 
+def _relay_locks(backbone: Backbone) -> int:
+    """Advisory locks granted in the backbone's database: the active relay's, if any."""
+    with backbone.db.transaction() as session:
+        return int(
+            session.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                )
+            ).scalar_one()
+        )
+
+
 def _relay_process(backbone: Backbone, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "workers.relay", schema.SERVICE],
@@ -125,3 +139,33 @@ def test_two_relays_keep_the_order_of_each_aggregate(backbone: Backbone) -> None
         body = json.loads(data)["data"]
         seen.setdefault(body["id"], []).append(body["version"])
     assert seen == {str(ticket_id): list(range(1, 11)) for ticket_id in tickets}
+
+
+def test_a_standby_relay_publishes_nothing_until_the_active_one_dies(
+    backbone: Backbone,
+) -> None:
+    active = _relay_process(backbone)
+    standby: subprocess.Popen[bytes] | None = None
+    try:
+        _save(backbone, uuid.uuid4(), 1, "first")
+        wait_until(lambda: _pending(backbone) == 0, timeout=20)
+        standby = _relay_process(backbone, OUTBOX_POLL_MILLISECONDS="200", LOG_LEVEL="INFO")
+        for n in range(5):
+            _save(backbone, uuid.uuid4(), 1, f"while both run {n}")
+        wait_until(lambda: _pending(backbone) == 0, timeout=20)
+        assert _relay_locks(backbone) == 1
+        active.kill()  # its session ends, and with it the advisory lock
+        active.wait(10)
+        for n in range(5):
+            _save(backbone, uuid.uuid4(), 1, f"after the takeover {n}")
+        wait_until(lambda: _pending(backbone) == 0, timeout=20)
+        assert len(stream_messages(backbone.events)) == 11
+        assert _relay_locks(backbone) == 1
+        standby.send_signal(signal.SIGTERM)
+        assert standby.wait(15) == 0
+        output = standby.stdout.read().decode() if standby.stdout else ""
+        assert output.count("active relay of this database") == 1
+    finally:
+        active.kill()
+        if standby is not None:
+            standby.kill()
