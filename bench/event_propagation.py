@@ -21,10 +21,9 @@ Prints p50/p99 of both and their ratio twice: from the producer's COMMIT acknowl
 issue's measure; the use case's commit is caught by a SQLAlchemy `after_commit` listener
 on the benchmark's own session factory) and from the start of the producer's transaction.
 Then where the real path's time goes, per event, from timestamps taken on the way: the
-relay's transaction start (the outbox row's `published_at` is its now()), the publish as a
-plain NATS subscriber of the subject sees it, the consumer's unit of work start (the
-orders `processed_events.processed_at` is its now()); and the CPU the relay, the consumer
-and PostgreSQL spent per event.
+publish as a plain NATS subscriber of the subject sees it, the consumer's unit of work
+start (the orders `processed_events.processed_at` is its now()); and the CPU the relay,
+the consumer and PostgreSQL spent per event.
 
     .venv/bin/python -m bench.event_propagation [--events 1000] [--rounds 10]
 """
@@ -41,7 +40,6 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import nats
 import psycopg
@@ -312,21 +310,20 @@ def _usage(stack: Stack) -> dict[str, float]:
 
 
 def stages(stack: Stack, real: TicketsToOrders) -> dict[str, list[float]]:
-    """Per-event seconds of each part of the real path, from the timestamps PostgreSQL wrote.
+    """Per-event seconds of each part of the real path, from the timestamps taken on the way.
 
-    The outbox row's `published_at` is now() of the relay's transaction, i.e. when the relay
-    began the batch; the orders `processed_events.processed_at` is now() of the consumer's
-    transaction, i.e. when its unit of work began.
+    The publish is timed by a plain subscriber of the subject; the orders
+    `processed_events.processed_at` is now() of the consumer's transaction, i.e. when its
+    unit of work began.
     """
-    relay_began: dict[tuple[str, int], datetime] = {}
     event_of: dict[tuple[str, int], str] = {}
     engine = sa.create_engine(stack.database_url("tickets"))
     with engine.connect() as connection:
-        for aggregate, payload, event_id, published in connection.execute(
-            sa.text("SELECT aggregate_id, payload, event_id, published_at FROM outbox_events")
+        for aggregate, payload, event_id in connection.execute(
+            sa.text("SELECT aggregate_id, payload, event_id FROM outbox_events")
         ):
             key = (str(aggregate), int(json.loads(payload)["data"]["version"]))
-            relay_began[key], event_of[key] = published, str(event_id)
+            event_of[key] = str(event_id)
     engine.dispose()
     engine = sa.create_engine(stack.database_url("orders"))
     with engine.connect() as connection:
@@ -339,22 +336,19 @@ def stages(stack: Stack, real: TicketsToOrders) -> dict[str, list[float]]:
     engine.dispose()
     parts: dict[str, list[float]] = {
         "use case, to its COMMIT acknowledged": [],
-        "relay wake-up: commit -> relay transaction began": [],
-        "relay: transaction began -> publish reached NATS": [],
+        "relay: NOTIFY wake-up, read, publish reached NATS": [],
         "JetStream store + consumer fetch, unit of work began": [],
         "consumer transaction -> commit -> NOTIFY seen": [],
     }
     for sample in real.samples:
         key = (str(sample.ticket_id), sample.version)
-        relay = relay_began[key].timestamp()
-        published = real.published.get(key, relay)
+        published = real.published[key]
         consumer = consumer_began[event_of[key]].timestamp()
         for name, seconds in zip(
             parts,
             (
                 sample.committed - sample.started,
-                relay - sample.committed,
-                published - relay,
+                published - sample.committed,
                 consumer - published,
                 sample.seen - consumer,
             ),
