@@ -14,7 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,10 @@ from api.tickets.models import ClosedOrder, Ticket
 from common.clock import Clock
 
 log = logging.getLogger(__name__)
+
+# Built once: every order event runs them.
+_CLOSED = select(exists().where(ClosedOrder.order_id == bindparam("order_id")))
+_REMEMBER = insert(ClosedOrder).on_conflict_do_nothing(index_elements=[ClosedOrder.order_id])
 
 
 class OrderOutcome(enum.StrEnum):
@@ -46,7 +50,7 @@ def order_created(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
     ticket = store.find(session, facts.ticket_id, for_update=True)
     if ticket is None:
         return _missing(facts)
-    closed = session.scalar(select(exists().where(ClosedOrder.order_id == facts.order_id)))
+    closed = session.scalar(_CLOSED, {"order_id": facts.order_id})
     transition = domain.lock(ticket.reservation, facts.order_id, order_closed=bool(closed))
     return _apply(session, ticket, transition, facts, clock)
 
@@ -94,16 +98,13 @@ def _apply(
 
 
 def _remember(session: Session, facts: OrderFacts, outcome: OrderOutcome, clock: Clock) -> None:
-    session.execute(
-        insert(ClosedOrder)
-        .values(
-            order_id=facts.order_id,
-            ticket_id=facts.ticket_id,
-            outcome=outcome.value,
-            closed_at=clock.now(),
-        )
-        .on_conflict_do_nothing(index_elements=[ClosedOrder.order_id])
-    )
+    params = {
+        "order_id": facts.order_id,
+        "ticket_id": facts.ticket_id,
+        "outcome": outcome.value,
+        "closed_at": clock.now(),
+    }
+    session.execute(_REMEMBER, params)
 
 
 def _missing(facts: OrderFacts) -> Verdict:

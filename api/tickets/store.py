@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_, update
+from sqlalchemy import Select, bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from api.tickets.models import OUTBOX, Ticket
 from api.tickets.pagination import Cursor, Page, PageRequest
@@ -30,12 +32,20 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+# Statements of the hot paths (every order event locks, unlocks or sells a ticket) are built
+# once: building one costs more CPU than PostgreSQL spends running it.
+_FIND = (
+    select(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .execution_options(populate_existing=True)
+)
+_FIND_FOR_UPDATE = _FIND.with_for_update()
+
+
 def find(session: Session, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket | None:
     """The ticket as committed right now (never a stale copy from the session)."""
-    query = select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
-    if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+    query = _FIND_FOR_UPDATE if for_update else _FIND
+    return session.scalars(query, {"ticket_id": ticket_id}).one_or_none()
 
 
 def insert(session: Session, ticket: Ticket, clock: Clock) -> None:
@@ -47,17 +57,35 @@ def insert(session: Session, ticket: Ticket, clock: Clock) -> None:
 
 def save(session: Session, ticket: Ticket, clock: Clock, **changes: Any) -> Ticket | None:
     """Apply changes if nobody changed the ticket since it was read; None when someone did."""
-    statement = (
-        update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
-        .values(**changes, version=ticket.version + 1, updated_at=clock.now())
-        .returning(Ticket)
-        .execution_options(populate_existing=True)
-    )
-    saved = session.scalars(statement).one_or_none()
+    params = {
+        **changes,
+        "ticket_id": ticket.id,
+        "read_version": ticket.version,
+        "version": ticket.version + 1,
+        "updated_at": clock.now(),
+    }
+    saved = session.scalars(_save_statement(tuple(sorted(changes))), params).one_or_none()
     if saved is not None:
         record(session, OUTBOX, new_event(TICKET_UPDATED, snapshot(saved), clock=clock), saved.id)
     return saved
+
+
+@functools.cache
+def _save_statement(changed: tuple[str, ...]) -> ReturningUpdate[Ticket]:
+    """UPDATE of the `changed` columns, the version and updated_at, if the version is unchanged."""
+    columns = Ticket.__table__.c
+    return (
+        update(Ticket)
+        .where(Ticket.id == bindparam("ticket_id"), Ticket.version == bindparam("read_version"))
+        .values(
+            {
+                name: bindparam(name, type_=columns[name].type)
+                for name in (*changed, "version", "updated_at")
+            }
+        )
+        .returning(Ticket)
+        .execution_options(populate_existing=True)
+    )
 
 
 def available_page(session: Session, page: PageRequest) -> Page[Ticket]:
