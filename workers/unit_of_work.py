@@ -120,16 +120,23 @@ def _claim_all(session: Session, tables: OutboxTables, envelopes: Sequence[Envel
     """Claim every event id in one statement; the ids that were not processed before."""
     if not envelopes:
         return set()
-    # unnest keeps one statement shape (one prepared plan) whatever the batch size.
-    claim = (
-        insert(tables.processed)
-        .from_select(["event_id", "event_type"], _UNNESTED)
-        .on_conflict_do_nothing(index_elements=[tables.processed.c.event_id])
-        .returning(tables.processed.c.event_id)
-    )
     ids = [envelope.id for envelope in envelopes]
     types = [envelope.type for envelope in envelopes]
-    return set(session.execute(claim, {"ids": ids, "types": types}).scalars())
+    return set(
+        session.execute(_claim_all_statement(tables), {"ids": ids, "types": types}).scalars()
+    )
+
+
+@functools.cache
+def _claim_all_statement(tables: OutboxTables) -> ReturningInsert[tuple[Any]]:
+    """Built once per service; unnest keeps one statement (one plan) whatever the batch size."""
+    processed = tables.processed
+    return (
+        insert(processed)
+        .from_select(["event_id", "event_type"], _UNNESTED)
+        .on_conflict_do_nothing(index_elements=[processed.c.event_id])
+        .returning(processed.c.event_id)
+    )
 
 
 def was_processed(db: Database, tables: OutboxTables, envelope: Envelope) -> bool:
