@@ -19,6 +19,7 @@ from psycopg import sql
 from common.config import DEFAULT_DATABASE_URL, Env
 from common.logging import configure_logging
 from common.outbox.tables import NOTIFY_CHANNEL, OUTBOX_TABLE
+from workers.retention import keep_seconds, remembered
 from workers.runtime import connect_nats, psycopg_conninfo, stop_on_signals, wait_for_any
 from workers.streams import EventSettings, ensure_stream
 
@@ -146,9 +147,13 @@ class OutboxRelay:
         return published
 
     async def prune(self) -> None:
-        """Delete rows published longer ago than the retention period."""
+        """Housekeeping: published rows after the retention period, and what consumers of
+        this database remember once no event could bring it back (workers/retention.py)."""
+        keep = keep_seconds(self.settings.events.max_age_seconds)
         async with self.db.transaction():
             await self.db.execute(_PRUNE, (self.settings.retention_hours,))
+            for memory in remembered(self.settings.service):
+                await self.db.execute(memory.forget(), (keep,))
 
 
 async def _listen(

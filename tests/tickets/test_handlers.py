@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
 from api.tickets.models import ClosedOrder
 from common.db import Database
@@ -20,7 +20,9 @@ from common.events.catalogue import (
     TICKET_UPDATED,
 )
 from tests.tickets.conftest import deliver, order_event, outbox_rows
+from tests.workers.support import run_housekeeping
 from workers.consumers import Outcome
+from workers.relay import RelaySettings
 from workers.tickets.handlers import HANDLERS
 
 Create = Callable[..., dict[str, Any]]
@@ -173,3 +175,22 @@ def test_order_events_never_change_title_price_or_seller(
             "priceCents": 2000,
             "sellerId": ticket["sellerId"],
         }
+
+
+def test_closed_orders_are_forgotten_once_no_order_event_can_return(
+    db: Database, tickets_env: dict[str, str]
+) -> None:
+    with db.transaction() as session:
+        for days in (9, 2):
+            session.execute(
+                insert(ClosedOrder).values(
+                    order_id=uuid.UUID(int=days),
+                    ticket_id=uuid.uuid4(),
+                    outcome="cancelled",
+                    closed_at=text(f"now() - interval '{days} days'"),
+                )
+            )
+    # The stream keeps messages 7 days: an orders.created 8 days old cannot arrive any more.
+    run_housekeeping(RelaySettings(service="tickets", database_url=tickets_env["DATABASE_URL"]))
+    with db.transaction() as session:
+        assert set(session.scalars(select(ClosedOrder.order_id))) == {uuid.UUID(int=2)}

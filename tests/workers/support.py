@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import nats
+import psycopg
 import sqlalchemy as sa
 from nats.js.errors import NotFoundError
 
@@ -19,7 +20,8 @@ from common.db import Database
 from tests.conftest import NATS_URL
 from tests.workers import backbone as schema
 from workers.jetstream import ConsumerSpec, consume
-from workers.relay import RelaySettings, run_relay
+from workers.relay import OutboxRelay, RelaySettings, run_relay
+from workers.runtime import psycopg_conninfo
 from workers.streams import EventSettings, ensure_stream
 
 Runner = Callable[[asyncio.Event, asyncio.Event], Awaitable[None]]
@@ -228,3 +230,14 @@ def publish_raw(events: EventSettings, subject: str, payload: bytes, msg_id: str
             await nc.close()
 
     run_async(send)
+
+
+def run_housekeeping(settings: RelaySettings) -> None:
+    """One run of the relay's housekeeping (prune) on the settings' database."""
+
+    async def prune() -> None:
+        conninfo = psycopg_conninfo(settings.database_url)
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as db:
+            await OutboxRelay(settings, None, db).prune()  # type: ignore[arg-type]
+
+    run_async(prune)

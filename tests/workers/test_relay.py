@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tests.workers import backbone as schema
 from tests.workers.support import (
     Backbone,
+    run_housekeeping,
     running_consumer,
     running_relay,
     stream_messages,
@@ -169,3 +170,28 @@ def test_a_standby_relay_publishes_nothing_until_the_active_one_dies(
         active.kill()
         if standby is not None:
             standby.kill()
+
+
+def test_housekeeping_forgets_only_what_no_event_can_bring_back(backbone: Backbone) -> None:
+    outbox, processed = schema.TABLES.outbox, schema.TABLES.processed
+    old_sent, new_sent, old_unsent = (_save(backbone, uuid.uuid4(), 1) for _ in range(3))
+    with backbone.db.transaction() as session:
+        for event_id, age in ((old_sent, "100 hours"), (new_sent, "1 hour")):
+            session.execute(
+                outbox.update()
+                .where(outbox.c.event_id == event_id)
+                .values(published_at=sa.text(f"now() - interval '{age}'"))
+            )
+        for days in (9, 7, 0):
+            session.execute(
+                processed.insert().values(
+                    event_id=uuid.UUID(int=days),
+                    event_type="tickets.created",
+                    processed_at=sa.text(f"now() - interval '{days} days'"),
+                )
+            )
+    # Outbox rows: 72 h after publication; processed ids: the stream's 7 days and a day more.
+    run_housekeeping(backbone.relay_settings(retention_hours=72))
+    assert {row.event_id for row in backbone.rows(outbox)} == {new_sent, old_unsent}
+    kept = {row.event_id for row in backbone.rows(processed)}
+    assert kept == {uuid.UUID(int=7), uuid.UUID(int=0)}
