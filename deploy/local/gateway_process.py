@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from deploy.gateway.routes import Route, RouteTable, Upstream
 from deploy.local.procfile import ProcessSpec, gunicorn_argv
@@ -32,6 +33,11 @@ def route_table(settings: LocalSettings) -> RouteTable:
     return RouteTable(routes, Upstream("127.0.0.1", web.port(base)))
 
 
+def gateway_prefix(settings: LocalSettings) -> Path:
+    """The folder NGINX runs from (its configuration, temp files and logs)."""
+    return settings.run_dir / "nginx"
+
+
 def gateway_process(settings: LocalSettings) -> tuple[ProcessSpec, str]:
     """The gateway's Procfile entry and a description of which gateway it is."""
     nginx = find_nginx() if settings.gateway != "python" else None
@@ -39,7 +45,7 @@ def gateway_process(settings: LocalSettings) -> tuple[ProcessSpec, str]:
         raise LocalStackError("TICKETING_GATEWAY=nginx but nginx is not installed")
     routes = route_table(settings)
     if nginx is not None:
-        config = write_config(settings.run_dir / "nginx", routes, settings.gateway_port)
+        config = write_config(gateway_prefix(settings), routes, settings.gateway_port)
         return ProcessSpec("gateway", nginx_command(nginx, config)), f"NGINX ({nginx})"
     argv = gunicorn_argv(
         settings.python, "deploy.gateway.app:create_app()", settings.gateway_port, GATEWAY_THREADS

@@ -14,6 +14,7 @@ from types import FrameType
 
 from deploy.local.databases import migrate
 from deploy.local.devkeys import ensure_dev_secrets
+from deploy.local.gateway_process import gateway_prefix
 from deploy.local.infrastructure import Infrastructure
 from deploy.local.probes import port_answers
 from deploy.local.procfile import write_procfile
@@ -22,6 +23,7 @@ from deploy.local.readiness import Probe
 from deploy.local.settings import LocalSettings, LocalStackError
 from deploy.local.stack import Stack, plan_stack
 from deploy.local.supervisor import ReadinessWatcher, supervise
+from deploy.nginx.render import remove_page_cache
 
 
 class StopRequested(KeyboardInterrupt):
@@ -98,6 +100,7 @@ def main() -> int:
         for stop_signal in (signal.SIGINT, signal.SIGTERM):
             signal.signal(stop_signal, signal.SIG_IGN)
         infrastructure.stop()
+        remove_page_cache(gateway_prefix(settings))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,11 +115,21 @@ def page_cache_folder(prefix: Path) -> Path:
     Started as root, NGINX's workers drop to an unprivileged user that may not enter `prefix`
     (a private run or test folder), so the cache lives in its own open folder under /tmp.
     """
-    digest = hashlib.sha256(str(prefix.resolve()).encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / f"ticketing-nginx-pages-{digest}"
+    folder = page_cache_path(prefix)
     folder.mkdir(exist_ok=True)
     folder.chmod(0o777)  # NGINX workers write here; it holds only public anonymous pages
     return folder
+
+
+def remove_page_cache(prefix: Path) -> None:
+    """Delete the page cache of the NGINX run from `prefix`, once that NGINX has stopped."""
+    shutil.rmtree(page_cache_path(prefix), ignore_errors=True)
+
+
+def page_cache_path(prefix: Path) -> Path:
+    """The page cache folder of the NGINX run from `prefix` (one per prefix, under /tmp)."""
+    digest = hashlib.sha256(str(prefix.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"ticketing-nginx-pages-{digest}"
 
 
 def nginx_command(nginx: str, config: Path) -> list[str]:

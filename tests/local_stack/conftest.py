@@ -15,7 +15,7 @@ from deploy.gateway.routes import Route, RouteTable, Upstream
 from deploy.local.gateway_process import find_nginx
 from deploy.local.procfile import gunicorn_argv
 from deploy.local.settings import PROJECT_ROOT
-from deploy.nginx.render import nginx_command, write_config
+from deploy.nginx.render import nginx_command, remove_page_cache, write_config
 from tests.local_stack.processes import wait_for_port
 from tests.local_stack.upstreams import echo_app, serving
 from tests.ports import free_port
@@ -92,3 +92,4 @@ def gateway(
     finally:
         process.terminate()
         process.wait(timeout=30)
+        remove_page_cache(folder)

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from common.config import normalise_database_url
 from deploy.local.gateway_process import find_nginx
 from deploy.local.services import SERVICES
+from deploy.nginx.render import page_cache_path
 from tests.local_stack.processes import alive
 from tests.local_stack.up_process import UpProcess, free_port_block
 from tests.ports import free_port
@@ -94,9 +95,12 @@ def test_up_serves_every_service_through_the_gateway_and_sigterm_stops_every_pro
         assert f"gateway: {'NGINX' if gateway_kind == 'nginx' else 'Python gateway'}" in up.output
         processes = up.descendants()
         assert len(processes) > 2 * len(running)
+        page_cache = page_cache_path(tmp_path / "run" / "nginx")
+        assert page_cache.is_dir() == (gateway_kind == "nginx")
 
         assert up.stop() == 0, up.output
         assert alive(processes) == []
+        assert not page_cache.exists()  # NGINX's page cache lives in /tmp: removed at stop
     finally:
         up.cleanup()
 
