@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from nats.aio.msg import Msg
@@ -35,6 +36,16 @@ def delay_milliseconds(expires_at: datetime, now: datetime) -> int:
     return max(0, int((expires_at - now).total_seconds() * 1000))
 
 
+@dataclass(frozen=True)
+class Expiry:
+    """One order's expiry to schedule, from its orders.created."""
+
+    message: Msg
+    order_id: str
+    correlation_id: str | None
+    expires_at: datetime
+
+
 class Scheduler:
     """Turns each orders.created into a delayed expire_order, then acknowledges it."""
 
@@ -42,31 +53,27 @@ class Scheduler:
         self.settings = settings
         self.clock = clock
 
-    async def process(self, message: Msg) -> None:
-        """Schedule one order's expiry; a malformed event is logged and dropped for good."""
-        try:
-            event = Envelope.from_json(message.data)
-            order_id = str(event.data["id"])
-            expires_at = datetime.fromisoformat(str(event.data["expiresAt"]))
-        except (ValueError, KeyError) as exc:
-            log.error(
-                "unusable orders.created dropped: %s", exc, extra={"subject": message.subject}
-            )
-            await message.term()
+    async def process(self, messages: list[Msg]) -> None:
+        """Schedule a fetched batch's expiries in one trip to a thread, then ack them all.
+
+        A malformed event is logged and dropped for good. If Redis fails, every message of
+        the batch is redelivered later: an expiry sent twice is harmless (firing is
+        idempotent), and the sweep covers the gap meanwhile.
+        """
+        expiries = [expiry for message in messages if (expiry := await _parse(message))]
+        if not expiries:
             return
-        delay = delay_milliseconds(expires_at, self.clock.now())
+        now = self.clock.now()
         try:
-            await asyncio.to_thread(
-                expire_order.send_with_options,
-                args=(order_id, event.correlation_id),
-                delay=delay,
-            )
-        except Exception:  # Redis unavailable: JetStream redelivers, the sweep covers the gap
-            log.exception("could not schedule the expiry of order %s", order_id)
-            deliveries = message.metadata.num_delivered or 1
-            await message.nak(delay=self.settings.events.retry_delay(deliveries))
+            await asyncio.to_thread(_send_all, expiries, now)
+        except Exception:
+            log.exception("could not schedule %d expiries", len(expiries))
+            for expiry in expiries:
+                deliveries = expiry.message.metadata.num_delivered or 1
+                await expiry.message.nak(delay=self.settings.events.retry_delay(deliveries))
             return
-        await message.ack()
+        for expiry in expiries:
+            await expiry.message.ack()
 
     async def pump(
         self, subscription: JetStreamContext.PullSubscription, stop: asyncio.Event
@@ -83,8 +90,28 @@ class Scheduler:
                 log.warning("fetch failed: %s", exc)
                 await asyncio.sleep(FETCH_TIMEOUT_SECONDS)
                 continue
-            for message in messages:
-                await self.process(message)
+            await self.process(messages)
+
+
+async def _parse(message: Msg) -> Expiry | None:
+    """The expiry an orders.created asks for; None (and the message dropped) if unusable."""
+    try:
+        event = Envelope.from_json(message.data)
+        order_id = str(event.data["id"])
+        expires_at = datetime.fromisoformat(str(event.data["expiresAt"]))
+    except (ValueError, KeyError) as exc:
+        log.error("unusable orders.created dropped: %s", exc, extra={"subject": message.subject})
+        await message.term()
+        return None
+    return Expiry(message, order_id, event.correlation_id, expires_at)
+
+
+def _send_all(expiries: list[Expiry], now: datetime) -> None:
+    for expiry in expiries:
+        expire_order.send_with_options(
+            args=(expiry.order_id, expiry.correlation_id),
+            delay=delay_milliseconds(expiry.expires_at, now),
+        )
 
 
 async def run_scheduler(
