@@ -48,6 +48,7 @@ def create_app(settings: AuthSettings | None = None, clock: Clock | None = None)
         clock=clock or SystemClock(),
         access_expires_in=base.jwt.access_expires_seconds,
         refresh_expires_in=base.jwt.refresh_expires_seconds,
+        reuse_grace_seconds=settings.refresh_reuse_grace_seconds,
     )
 
     @jwt.token_in_blocklist_loader

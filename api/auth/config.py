@@ -21,6 +21,9 @@ class AuthSettings:
     signin_ip_window_seconds: int = 60
     signin_email_failures: int = 5
     signin_email_window_seconds: int = 15 * 60
+    # A refresh token presented again this soon after its rotation is a second tab or a
+    # retried request racing the first, not a theft: it gets a successor of its own.
+    refresh_reuse_grace_seconds: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AuthSettings:
@@ -37,4 +40,11 @@ class AuthSettings:
             signin_ip_window_seconds=env.int("SIGNIN_IP_WINDOW_SECONDS", 60),
             signin_email_failures=env.int("SIGNIN_EMAIL_FAILURES", 5),
             signin_email_window_seconds=env.int("SIGNIN_EMAIL_WINDOW_SECONDS", 15 * 60),
+            refresh_reuse_grace_seconds=_grace(env.int("REFRESH_REUSE_GRACE_SECONDS", 10)),
         )
+
+
+def _grace(seconds: int) -> int:
+    if not 0 <= seconds <= 60:
+        raise ConfigurationError("REFRESH_REUSE_GRACE_SECONDS must be between 0 and 60")
+    return seconds

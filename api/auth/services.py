@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import select, update
@@ -50,10 +50,12 @@ class AuthService:
         clock: Clock,
         access_expires_in: int,
         refresh_expires_in: int,
+        reuse_grace_seconds: int = 0,
     ) -> None:
         self.db, self.passwords, self.limiter, self.clock = db, passwords, limiter, clock
         self.access_expires_in = access_expires_in
         self.refresh_expires_in = refresh_expires_in
+        self.reuse_grace = timedelta(seconds=reuse_grace_seconds)
 
     def signup(self, email: str, password: str) -> SignedIn:
         """Create the user and sign them in; 409 when the email is taken."""
@@ -139,13 +141,21 @@ class AuthService:
             .where(RefreshToken.fingerprint == fingerprint, RefreshToken.used_at.is_(None))
             .values(used_at=now)
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        first_use = claimed.rowcount == 1  # type: ignore[attr-defined]
+        if not first_use and not self._just_rotated(session, fingerprint, now):
             self._revoke(session, family.id)
             return RefreshOutcome.REUSED, None, None
         user = session.get(User, family.user_id)
         if user is None:
             return RefreshOutcome.UNKNOWN, None, None
         return RefreshOutcome.ROTATED, user, self._issue(session, user, family.id)
+
+    def _just_rotated(self, session: Session, fingerprint: str, now: datetime) -> bool:
+        """Whether the token was rotated within the grace period (read under the family lock)."""
+        used_at = session.scalar(
+            select(RefreshToken.used_at).where(RefreshToken.fingerprint == fingerprint)
+        )
+        return bool(self.reuse_grace) and used_at is not None and now - used_at <= self.reuse_grace
 
     def _open_family(self, session: Session, user: User) -> Tokens:
         family = TokenFamily(user_id=user.id, created_at=self.clock.now())

@@ -120,4 +120,6 @@ class Ticket(Base):
     order_id: Mapped[uuid.UUID | None]
 
 
+TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+
 OUTBOX = add_outbox_tables(Base.metadata)

@@ -19,7 +19,7 @@ from api.orders.domain import (
     expiry,
 )
 from api.orders.lifecycle import record_created
-from api.orders.models import LIVE, ORDERS, Order, OrderStep, Ticket
+from api.orders.models import LIVE, ORDERS, TICKETS, Order, OrderStep
 from api.orders.pagination import Position, decode_cursor, encode_cursor
 from api.orders.reactions import Effect, react, reserved
 from api.orders.state import IllegalTransition, OrderStatus, ensure_transition
@@ -30,18 +30,18 @@ from common.errors import FieldError, Forbidden, NotFound
 
 LIVE_TICKET_INDEX = "uq_orders_live_ticket"
 
-# Built once: order creation is the hot path, and rebuilding statements per call costs
-# more CPU than running them.
-_HOLDER = select(Order.status).where(Order.ticket_id == Ticket.id, LIVE).scalar_subquery()
+# Built once, on tables rather than entities: order creation is the hot path, and building
+# statements (or the ORM's compile step) per call costs more CPU than running them.
+_HOLDER = select(ORDERS.c.status).where(ORDERS.c.ticket_id == TICKETS.c.id, LIVE).scalar_subquery()
 TICKET_AND_HOLDER = select(
-    Ticket.id,
-    Ticket.title,
-    Ticket.price_cents,
-    Ticket.currency,
-    Ticket.seller_id,
-    Ticket.sold,
+    TICKETS.c.id,
+    TICKETS.c.title,
+    TICKETS.c.price_cents,
+    TICKETS.c.currency,
+    TICKETS.c.seller_id,
+    TICKETS.c.sold,
     _HOLDER.label("holder"),
-).where(Ticket.id == bindparam("ticket_id"))
+).where(TICKETS.c.id == bindparam("ticket_id"))
 INSERT_ORDER = insert(ORDERS)
 
 

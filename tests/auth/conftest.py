@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from api.auth.app import create_app
 from api.auth.config import AuthSettings
+from common.clock import Clock
 
 PASSWORD = "correct horse battery"
 
@@ -22,8 +23,8 @@ def auth_env(service_env: Callable[..., dict[str, str]]) -> dict[str, str]:
 
 @pytest.fixture
 def make_app(auth_env: dict[str, str]) -> Callable[..., Flask]:
-    def make(**overrides: str) -> Flask:
-        return create_app(AuthSettings.from_env({**auth_env, **overrides}))
+    def make(clock: Clock | None = None, **overrides: str) -> Flask:
+        return create_app(AuthSettings.from_env({**auth_env, **overrides}), clock=clock)
 
     return make
 

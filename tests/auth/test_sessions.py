@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from api.auth.config import AuthSettings
+from common.clock import FrozenClock
+from common.errors import ConfigurationError
 from tests.auth.conftest import PASSWORD, bearer, cookie, signup
 
 
@@ -48,7 +56,21 @@ def test_refresh_with_cookie_needs_the_csrf_header(client: FlaskClient) -> None:
     )
 
 
-def test_refresh_rotates_and_a_reused_token_revokes_the_whole_family(client: FlaskClient) -> None:
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def clocked(make_app: Callable[..., Flask], clock: FrozenClock) -> FlaskClient:
+    """The auth service on a clock the test moves (the grace for a repeated refresh is 10 s)."""
+    return make_app(clock=clock).test_client()
+
+
+def test_refresh_rotates_and_a_reused_token_revokes_the_whole_family(
+    clocked: FlaskClient, clock: FrozenClock
+) -> None:
+    client = clocked
     signup(client, "rot@example.com")
     pair = tokens(client, "rot@example.com")
     first = client.post("/api/users/refresh", headers=bearer(pair["refreshToken"]))
@@ -57,6 +79,7 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_whole_family(client: Fla
     assert rotated["refreshToken"] != pair["refreshToken"]
     assert rotated["tokenType"] == "Bearer"
 
+    clock.advance(11)  # past the grace: a replay now is a stolen token
     replay = client.post("/api/users/refresh", headers=bearer(pair["refreshToken"]))
     assert replay.status_code == 401
     assert "already used" in replay.json["detail"]
@@ -67,15 +90,42 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_whole_family(client: Fla
     assert me.json == {"currentUser": None}
 
 
-def test_other_sessions_survive_a_revoked_family(client: FlaskClient) -> None:
+def test_other_sessions_survive_a_revoked_family(clocked: FlaskClient, clock: FrozenClock) -> None:
+    client = clocked
     signup(client, "two@example.com")
     stolen = tokens(client, "two@example.com")
     other = tokens(client, "two@example.com")
     client.post("/api/users/refresh", headers=bearer(stolen["refreshToken"]))
-    client.post("/api/users/refresh", headers=bearer(stolen["refreshToken"]))
+    clock.advance(11)
+    replay = client.post("/api/users/refresh", headers=bearer(stolen["refreshToken"]))
+    assert replay.status_code == 401
     assert (
         client.post("/api/users/refresh", headers=bearer(other["refreshToken"])).status_code == 200
     )
+
+
+def test_two_tabs_refreshing_the_same_session_at_once_both_stay_signed_in(
+    clocked: FlaskClient, clock: FrozenClock
+) -> None:
+    client = clocked
+    signup(client, "tabs@example.com")
+    pair = tokens(client, "tabs@example.com")
+    first = client.post("/api/users/refresh", headers=bearer(pair["refreshToken"]))
+    clock.advance(2)  # the second tab's request, with the token the first one just rotated
+    second = client.post("/api/users/refresh", headers=bearer(pair["refreshToken"]))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json["refreshToken"] != second.json["refreshToken"]
+    for successor in (first.json, second.json):  # the family lives: both tabs go on
+        me = client.get("/api/users/currentuser", headers=bearer(successor["accessToken"]))
+        assert me.json["currentUser"]["email"] == "tabs@example.com"
+        again = client.post("/api/users/refresh", headers=bearer(successor["refreshToken"]))
+        assert again.status_code == 200
+
+
+def test_a_repeated_refresh_grace_out_of_range_is_refused(auth_env: dict[str, str]) -> None:
+    for bad in ("-1", "61"):
+        with pytest.raises(ConfigurationError, match="REFRESH_REUSE_GRACE_SECONDS"):
+            AuthSettings.from_env({**auth_env, "REFRESH_REUSE_GRACE_SECONDS": bad})
 
 
 def test_an_access_token_cannot_be_used_to_refresh(client: FlaskClient) -> None:
