@@ -112,7 +112,6 @@ class OutboxRelay:
         the first PubAck is awaited: one round trip per batch instead of one per row.
         """
         pending: list[tuple[int, object, asyncio.Future[PubAck]]] = []
-        failed: BaseException | None = None
         for sequence, event_id, event_type, payload in rows:
             try:
                 future = await self.js.publish_async(
@@ -123,32 +122,36 @@ class OutboxRelay:
                     headers={"Nats-Msg-Id": str(event_id)},
                 )
             except (TimeoutError, NatsError) as exc:
-                failed = exc
+                # Later rows must not overtake this one: they wait for the next batch.
+                log.warning("publish failed, will retry: %s", exc)
                 break
             pending.append((sequence, event_id, future))
         published: list[int] = []
+        in_order = True  # every earlier row got its PubAck
         for sequence, event_id, future in pending:
-            if failed is None:
+            if in_order:
                 try:
                     await asyncio.wait_for(future, PUBLISH_TIMEOUT_SECONDS)
-                    published.append(sequence)
-                    continue
                 except (TimeoutError, NatsError) as exc:
-                    failed = exc
+                    in_order = False
                     log.warning(
                         "publish failed, will retry",
                         extra={"eventId": str(event_id), "error": str(exc)},
                     )
+                else:
+                    published.append(sequence)
+                    continue
             # After a failure nothing later is marked: it is resent (and deduplicated by
             # JetStream if it was stored) next batch. Cancelling frees its pending slot.
             future.cancel()
-        if failed is not None and not pending:
-            log.warning("publish failed, will retry: %s", failed)
         return published
 
     async def prune(self) -> None:
-        """Housekeeping: published rows after the retention period, and what consumers of
-        this database remember once no event could bring it back (workers/retention.py)."""
+        """Delete published rows after their retention, and what consumers remember too.
+
+        Processed event ids (and a service's own memory of events) are kept only while the
+        stream could bring those events back (workers/retention.py).
+        """
         keep = keep_seconds(self.settings.events.max_age_seconds)
         async with self.db.transaction():
             await self.db.execute(_PRUNE, (self.settings.retention_hours,))
