@@ -122,7 +122,9 @@ class Backend:
 def api_env(service_env: Callable[..., dict[str, str]]) -> dict[str, dict[str, str]]:
     """Each API's environment: clean databases, the session's signing keys."""
     return {
-        "auth": service_env("auth", signer=True),
+        # No grace for a repeated refresh: these tests replay a token right after its use
+        # to see the web react to a stolen session (the grace is tested in tests/auth).
+        "auth": service_env("auth", signer=True, REFRESH_REUSE_GRACE_SECONDS="0"),
         "tickets": service_env("tickets"),
         "orders": service_env("orders", ORDER_EXPIRATION_SECONDS="600"),
     }
