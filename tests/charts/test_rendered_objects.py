@@ -18,6 +18,7 @@ from tests.charts.conftest import (
     of_kind,
     pod_specs,
 )
+from workers.streams import EventSettings
 
 FULLNAME = f"{RELEASE}-ticketing"
 HTTP_SERVICES = [service.name for service in SERVICES]
@@ -159,6 +160,14 @@ def test_the_router_forwards_each_prefix_and_answers_unknown_api_paths_itself(
 def test_the_web_calls_the_apis_through_the_router(defaults: list[Manifest]) -> None:
     (config,) = of_kind(defaults, "ConfigMap")
     assert config["data"]["GATEWAY_URL"] == f"http://{FULLNAME}-gateway"
+
+
+def test_the_event_settings_reach_every_container_as_the_code_reads_them(
+    defaults: list[Manifest],
+) -> None:
+    (config,) = of_kind(defaults, "ConfigMap")
+    settings = EventSettings.from_env(config["data"])
+    assert (settings.stream, settings.max_deliver, settings.fetch_batch) == ("TICKETING", 10, 64)
 
 
 def test_migrations_are_hook_jobs_one_per_service_database(production: list[Manifest]) -> None:
