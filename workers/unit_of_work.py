@@ -39,45 +39,12 @@ class _RetryLater(Exception):
     """Internal: roll the unit of work back because the event came too early."""
 
 
-def _mark_processed(session: Session, tables: OutboxTables, envelope: Envelope) -> bool:
-    """Claim the event id in the processed table; False when it was processed already."""
-    claim = _claim_statement(tables)
-    claimed = session.execute(claim, {"event_id": envelope.id, "event_type": envelope.type})
-    return claimed.first() is not None
-
-
-@functools.cache
-def _claim_statement(tables: OutboxTables) -> ReturningInsert[tuple[Any]]:
-    """Built once per service: every consumed event runs it."""
-    processed = tables.processed
-    return (
-        insert(processed)
-        .values(
-            event_id=sa.bindparam("event_id", type_=processed.c.event_id.type),
-            event_type=sa.bindparam("event_type", type_=processed.c.event_type.type),
-        )
-        .on_conflict_do_nothing(index_elements=[processed.c.event_id])
-        .returning(processed.c.event_id)
-    )
-
-
 def handle_message(
     db: Database, tables: OutboxTables, handlers: Mapping[str, Handler], envelope: Envelope
 ) -> Outcome:
     """Run the handler in one transaction with the processed mark (idempotent: by event id)."""
-    handler = handlers.get(envelope.type)
-    if handler is None:
-        return Outcome.IGNORED
-    try:
-        with db.transaction() as session:
-            if not _mark_processed(session, tables, envelope):
-                return Outcome.IGNORED
-            outcome = handler(session, envelope)
-            if outcome is Outcome.RETRY_LATER:
-                raise _RetryLater
-            return outcome
-    except _RetryLater:
-        return Outcome.RETRY_LATER
+    outcomes = handle_batch(db, tables, handlers, [envelope])
+    return Outcome.RETRY_LATER if outcomes is None else outcomes[0]
 
 
 def handle_batch(
@@ -98,7 +65,7 @@ def handle_batch(
     outcomes = {envelope.id: Outcome.IGNORED for envelope in envelopes}
     try:
         with db.transaction() as session:
-            unclaimed = _claim_all(session, tables, known)
+            unclaimed = _claim(session, tables, known)
             for envelope in known:
                 if envelope.id not in unclaimed:
                     continue  # processed before, or a duplicate earlier in this batch
@@ -116,19 +83,17 @@ def handle_batch(
     return [outcomes[envelope.id] for envelope in envelopes]
 
 
-def _claim_all(session: Session, tables: OutboxTables, envelopes: Sequence[Envelope]) -> set[Any]:
+def _claim(session: Session, tables: OutboxTables, envelopes: Sequence[Envelope]) -> set[Any]:
     """Claim every event id in one statement; the ids that were not processed before."""
     if not envelopes:
         return set()
     ids = [envelope.id for envelope in envelopes]
     types = [envelope.type for envelope in envelopes]
-    return set(
-        session.execute(_claim_all_statement(tables), {"ids": ids, "types": types}).scalars()
-    )
+    return set(session.execute(_claim_statement(tables), {"ids": ids, "types": types}).scalars())
 
 
 @functools.cache
-def _claim_all_statement(tables: OutboxTables) -> ReturningInsert[tuple[Any]]:
+def _claim_statement(tables: OutboxTables) -> ReturningInsert[tuple[Any]]:
     """Built once per service; unnest keeps one statement (one plan) whatever the batch size."""
     processed = tables.processed
     return (

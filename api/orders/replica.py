@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.orders.models import Ticket
+from api.orders.models import TICKETS
 from common.events.versions import VersionCheck, VersionedReplica
 
-_REPLICA = VersionedReplica(Ticket.__table__)  # type: ignore[arg-type]
+_REPLICA = VersionedReplica(TICKETS)
 
 
 def _columns(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -59,6 +59,9 @@ class Order(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
 
 
+ORDERS: Table = Order.__table__  # type: ignore[assignment]
+
+
 class Payment(Base):
     """One attempt to pay an order through Stripe; the row is the record of every step."""
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.payments.domain import OrderFacts, OrderStatus
-from api.payments.models import Order
+from api.payments.models import ORDERS, Order
 from common.events.versions import VersionCheck, VersionedReplica
 
-_REPLICA = VersionedReplica(Order.__table__)  # type: ignore[arg-type]
+_REPLICA = VersionedReplica(ORDERS)
 
 
 def _columns(data: Mapping[str, Any]) -> dict[str, Any]:
