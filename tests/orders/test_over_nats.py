@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 
-import nats
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,7 +16,14 @@ from api.orders.models import Ticket
 from common.db import Database
 from common.events.catalogue import EXPIRATION_COMPLETED, TICKET_CREATED, TICKET_UPDATED
 from common.events.envelope import Envelope, new_event
-from workers.streams import EventSettings, ensure_stream
+from tests.worker_processes import (
+    Start,
+    private_stream,
+    publish,
+    published,
+    wait_until,
+    worker_processes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,18 +33,13 @@ SELLER = uuid.uuid4()
 @pytest.fixture
 def events_env(orders_env: dict[str, str]) -> Iterator[dict[str, str]]:
     """A stream and subject prefix of this test's own, deleted afterwards."""
-    suffix = uuid.uuid4().hex[:10]
-    env = {
-        **orders_env,
-        "EVENTS_STREAM": f"ORDERS_TEST_{suffix}",
-        "EVENTS_SUBJECT_PREFIX": f"test{suffix}",
+    settings = {
         "EVENTS_RETRY_DELAYS": "0.2",
         "EVENTS_MAX_DELIVER": "50",
         "OUTBOX_POLL_MILLISECONDS": "200",
     }
-    asyncio.run(_with_js(env, lambda js: ensure_stream(js, EventSettings.from_env(env))))
-    yield env
-    asyncio.run(_with_js(env, lambda js: js.delete_stream(env["EVENTS_STREAM"])))
+    with private_stream(orders_env, "ORDERS", **settings) as env:
+        yield env
 
 
 @pytest.fixture
@@ -56,74 +50,11 @@ def live_client(events_env: dict[str, str]) -> Iterator[FlaskClient]:
     app.extensions["db"].dispose()
 
 
-async def _with_js(env: dict[str, str], action: Callable[[Any], Any]) -> Any:
-    nc = await nats.connect(env["NATS_URL"])
-    try:
-        return await action(nc.jetstream())
-    finally:
-        await nc.drain()
-
-
 @pytest.fixture
-def start(events_env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+def start(events_env: dict[str, str]) -> Iterator[Start]:
     """Start a worker module as its own process; stopped with SIGTERM at the end."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def run(*args: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", *args],
-            env={**os.environ, **events_env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        started.append(process)
-        return process
-
-    yield run
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(15) == 0
-
-
-def publish(env: dict[str, str], *events: Envelope, msg_ids: list[str] | None = None) -> None:
-    async def send(js: Any) -> None:
-        for index, event in enumerate(events):
-            msg_id = msg_ids[index] if msg_ids else str(event.id)
-            await js.publish(
-                f"{env['EVENTS_SUBJECT_PREFIX']}.{event.type}",
-                event.to_json(),
-                headers={"Nats-Msg-Id": msg_id},
-            )
-
-    asyncio.run(_with_js(env, send))
-
-
-def published(env: dict[str, str], pattern: str) -> list[dict[str, Any]]:
-    """Every event on the stream whose subject matches, oldest first."""
-
-    async def read(js: Any) -> list[dict[str, Any]]:
-        subscription = await js.pull_subscribe(
-            f"{env['EVENTS_SUBJECT_PREFIX']}.{pattern}", stream=env["EVENTS_STREAM"]
-        )
-        try:
-            messages = await subscription.fetch(100, timeout=1)
-        except (TimeoutError, nats.errors.TimeoutError):
-            return []
-        finally:
-            await subscription.unsubscribe()
-        return [json.loads(message.data) for message in messages]
-
-    return asyncio.run(_with_js(env, read))  # type: ignore[no-any-return]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
+    with worker_processes(events_env, stop_seconds=15, must_exit_cleanly=True) as run:
+        yield run
 
 
 def ticket_event(ticket_id: uuid.UUID, version: int, price_cents: int) -> Envelope:
@@ -150,7 +81,7 @@ def replica_version(db: Database, ticket_id: uuid.UUID) -> int | None:
 
 def test_the_replica_converges_over_jetstream_despite_reordering_and_repeats(
     events_env: dict[str, str],
-    start: Callable[..., subprocess.Popen[bytes]],
+    start: Start,
     db: Database,
 ) -> None:
     ticket_id = uuid.uuid4()
@@ -172,7 +103,7 @@ def test_the_replica_converges_over_jetstream_despite_reordering_and_repeats(
 def test_an_order_is_published_and_then_cancelled_by_an_expiry_from_the_stream(
     live_client: FlaskClient,
     events_env: dict[str, str],
-    start: Callable[..., subprocess.Popen[bytes]],
+    start: Start,
     seed_ticket: Callable[..., uuid.UUID],
     auth: Callable[[uuid.UUID], dict[str, str]],
 ) -> None:
