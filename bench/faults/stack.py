@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,14 +19,11 @@ import redis
 import sqlalchemy as sa
 from nats.js.errors import NotFoundError
 
+from bench.stack import BLOCK_SIZE, UP_LINE, free_block
 from common.config import normalise_database_url
 from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
 from deploy.local.settings import PROJECT_ROOT
 
-UP_LINE = "Ticketing is up:"
-# The services at base + 0..11 (the Stripe stand-in last), the gateway right after them.
-BLOCK_SIZE = STRIPE_STANDIN_PORT_OFFSET + 2
-PORT_RANGE = (20000, 32700)  # below Linux's ephemeral ports
 # Deletes every key of one Dramatiq namespace in one atomic step: the stack's share of the
 # Redis database wiped as FLUSHDB would, without touching other runs' keys in that database.
 WIPE_NAMESPACE = """
@@ -81,25 +76,6 @@ class Names:
     @property
     def namespace(self) -> str:
         return f"faults{self.tag}"
-
-
-def free_block() -> int:
-    """The first of BLOCK_SIZE free loopback ports, at random so parallel runs do not meet."""
-    for _ in range(200):
-        base = random.randrange(PORT_RANGE[0], PORT_RANGE[1] - BLOCK_SIZE)
-        sockets = []
-        try:
-            for port in range(base, base + BLOCK_SIZE):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no block of free loopback ports")
 
 
 class UpProcess:
