@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -104,13 +103,3 @@ def published(env: dict[str, str], pattern: str) -> list[dict[str, Any]]:
         return [json.loads(message.data) for message in messages]
 
     return asyncio.run(with_jetstream(env, read))  # type: ignore[no-any-return]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll `check` every 0.1 s until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")

@@ -21,9 +21,9 @@ from tests.worker_processes import (
     private_stream,
     publish,
     published,
-    wait_until,
     worker_processes,
 )
+from tests.workers.support import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -89,11 +89,11 @@ def test_the_replica_converges_over_jetstream_despite_reordering_and_repeats(
     # v3 first, v1 twice (a re-publish that JetStream cannot deduplicate), v2 much later.
     publish(events_env, v3, v1, v1, msg_ids=[str(v3.id), str(v1.id), "a re-publish"])
     start("workers.orders.consumer")
-    wait_until(lambda: replica_version(db, ticket_id) == 1)
+    wait_until(lambda: replica_version(db, ticket_id) == 1, timeout=20)
     time.sleep(1)  # v3 keeps coming back, and keeps being refused
     assert replica_version(db, ticket_id) == 1
     publish(events_env, v2)
-    wait_until(lambda: replica_version(db, ticket_id) == 3)
+    wait_until(lambda: replica_version(db, ticket_id) == 3, timeout=20)
     with db.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
@@ -116,16 +116,18 @@ def test_an_order_is_published_and_then_cancelled_by_an_expiry_from_the_stream(
     start("workers.orders.consumer")
     start("workers.relay", "orders")
     wait_until(
-        lambda: [e["data"]["id"] for e in published(events_env, "orders.created")] == [order["id"]]
+        lambda: [e["data"]["id"] for e in published(events_env, "orders.created")] == [order["id"]],
+        timeout=20,
     )
     publish(events_env, new_event(EXPIRATION_COMPLETED, {"orderId": order["id"]}))
     wait_until(
         lambda: (
             live_client.get(f"/api/orders/{order['id']}", headers=headers).json["status"]
             == "cancelled"
-        )
+        ),
+        timeout=20,
     )
-    wait_until(lambda: bool(published(events_env, "orders.cancelled")))
+    wait_until(lambda: bool(published(events_env, "orders.cancelled")), timeout=20)
     [cancelled] = published(events_env, "orders.cancelled")
     assert cancelled["data"]["id"] == order["id"]
     assert cancelled["data"]["version"] == 2

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from common.db import Database
 from common.events.catalogue import ORDER_CREATED
 from common.events.envelope import Envelope, new_event
 from deploy.stripe_standin.server import StandinServer, serve
+from tests.workers.support import wait_until
 from workers.broker import broker
 from workers.consumers import Outcome, handle_message
 from workers.payments import actors
@@ -309,9 +309,4 @@ def only_payment(db: Database) -> Payment:
 
 def eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
     """Wait until `check()` holds (the workers are asynchronous)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    wait_until(check, timeout, step=0.05)

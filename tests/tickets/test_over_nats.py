@@ -17,9 +17,9 @@ from tests.worker_processes import (
     private_stream,
     publish,
     published,
-    wait_until,
     worker_processes,
 )
+from tests.workers.support import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -55,14 +55,14 @@ def test_an_order_created_on_the_stream_locks_the_ticket_and_its_update_is_publi
     def locked() -> bool:
         return client.get(f"/api/tickets/{ticket['id']}").json["status"] == "locked"
 
-    wait_until(locked)
+    wait_until(locked, timeout=20)
     shown = client.get(f"/api/tickets/{ticket['id']}").json
     assert (shown["orderId"], shown["version"]) == (str(order_id), 2)
 
     def both_published() -> bool:
         return len(published(events_env, "tickets.>")) >= 2
 
-    wait_until(both_published)
+    wait_until(both_published, timeout=20)
     events = published(events_env, "tickets.>")
     assert [(e["type"], e["data"]["version"]) for e in events] == [
         ("tickets.created", 1),
