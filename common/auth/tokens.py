@@ -51,16 +51,17 @@ def _leeway() -> float:
     return float(jwt_extended_config.leeway)
 
 
-# Every protected request also reads the token's header without verifying it, which PyJWT
-# makes as costly as a verification (it checks each character of all three segments). A
-# header is a pure function of the token's text, so the answer for a token is kept too.
-_read_header = getattr(view_decorators, "get_unverified_jwt_headers")  # noqa: B009
-if not hasattr(_read_header, "cache_info"):
-    setattr(  # noqa: B010
-        view_decorators,
-        "get_unverified_jwt_headers",
-        functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(_read_header),
-    )
+def _cache_unverified_headers() -> None:
+    """Keep the answer of flask-jwt-extended's header read per token (once per process).
+
+    Every protected request also reads the token's header without verifying it, which PyJWT
+    makes as costly as a verification (it checks each character of all three segments). A
+    header is a pure function of the token's text, so the answer for a token is kept too.
+    """
+    read_header = getattr(view_decorators, "get_unverified_jwt_headers")  # noqa: B009
+    if not hasattr(read_header, "cache_info"):
+        cached = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(read_header)
+        setattr(view_decorators, "get_unverified_jwt_headers", cached)  # noqa: B010
 
 
 def jwt_config(settings: JwtSettings) -> dict[str, Any]:
@@ -104,6 +105,7 @@ def _unauthorized(detail: str) -> Response:
 def install_jwt(app: Flask, settings: JwtSettings) -> JWTManager:
     """Verify tokens locally; every token failure is a 401 problem."""
     app.config.update(jwt_config(settings))
+    _cache_unverified_headers()
     manager = VerifyingOnceJWTManager(app)
     manager.unauthorized_loader(lambda reason: _unauthorized("Not signed in."))
     manager.invalid_token_loader(lambda reason: _unauthorized("The token is invalid."))
