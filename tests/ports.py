@@ -5,9 +5,13 @@ from __future__ import annotations
 import random
 import socket
 
+from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
+
 # Below Linux's ephemeral range (32768+): outgoing connections of other processes would
 # otherwise take a port in the moments between picking it and binding it.
 LOW, HIGH = 20000, 32700
+# A local stack's services listen on base + their offset, the Stripe stand-in's the last.
+STACK_PORTS = STRIPE_STANDIN_PORT_OFFSET + 1
 
 
 def free_port() -> int:
@@ -21,3 +25,22 @@ def free_port() -> int:
                 continue
             return port
     raise AssertionError("no free port below the ephemeral range")
+
+
+def free_port_block(size: int = STACK_PORTS) -> int:
+    """The first of `size` consecutive free loopback ports, below the ephemeral range."""
+    for _ in range(500):
+        base = random.randint(LOW, HIGH - size)
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise AssertionError("no block of free ports below the ephemeral range")

@@ -13,8 +13,8 @@ import requests
 
 from deploy.local.probes import pid_from_file
 from tests.local_stack.processes import alive
-from tests.local_stack.up_process import UpProcess, free_port_block
-from tests.ports import free_port
+from tests.local_stack.up_process import UpProcess
+from tests.ports import free_port, free_port_block
 
 # Whole stacks hold many connections: run them one at a time, on the e2e tests' worker.
 pytestmark = pytest.mark.xdist_group("stack")

@@ -16,8 +16,8 @@ from deploy.local.gateway_process import find_nginx
 from deploy.local.services import SERVICES
 from deploy.nginx.render import page_cache_path
 from tests.local_stack.processes import alive
-from tests.local_stack.up_process import UpProcess, free_port_block
-from tests.ports import free_port
+from tests.local_stack.up_process import UpProcess
+from tests.ports import free_port, free_port_block
 from tests.workers.support import delete_stream, run_async
 
 # Whole stacks hold many connections: run them one at a time, on the e2e tests' worker.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,24 +12,6 @@ from deploy.local.settings import PROJECT_ROOT
 from tests.local_stack.processes import descendants_of, terminate_all
 
 UP_LINE = "Ticketing is up:"
-
-
-def free_port_block(size: int = 5) -> int:
-    """The first of `size` consecutive free loopback ports."""
-    for base in range(20000 + os.getpid() % 1000 * 30, 60000, 10):
-        sockets = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise AssertionError("no block of free ports")
 
 
 class UpProcess:
