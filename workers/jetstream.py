@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js import JetStreamContext
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from common.db import Database
@@ -18,6 +16,7 @@ from common.events.envelope import Envelope
 from common.logging import request_id_var
 from common.outbox import OutboxTables
 from workers.deadletters import DeadLetter, record_dead_letter
+from workers.pull import PullSubscription
 from workers.runtime import connect_nats
 from workers.streams import EventSettings, ensure_consumer, ensure_stream
 from workers.unit_of_work import Handler, Outcome, handle_batch, handle_message
@@ -41,27 +40,32 @@ class ConsumerSpec:
 
 
 class EventConsumer:
-    """Feeds durable subscriptions' messages to the service's handlers, a batch at a time."""
+    """Feeds durable subscriptions' messages to the service's handlers, a batch at a time.
+
+    The units of work run on the event loop itself, one at a time: a hand-off to a thread
+    and back would cost more than the wait it spares, as the next fetch needs the result.
+    Meanwhile the NATS client buffers what arrives; nothing times out in milliseconds.
+    """
 
     def __init__(self, spec: ConsumerSpec, stop: asyncio.Event) -> None:
         self.spec = spec
         self.stop = stop
 
-    async def pump(self, subscription: JetStreamContext.PullSubscription) -> None:
+    async def pump(self, subscription: PullSubscription) -> None:
         """Fetch and handle messages until `stop` is set; the batch in hand is finished."""
         while not self.stop.is_set():
             try:
                 messages = await subscription.fetch(
                     self.spec.events.fetch_batch, timeout=FETCH_TIMEOUT_SECONDS
                 )
-            except (NatsTimeoutError, TimeoutError):
+            except TimeoutError:
                 continue
             except NatsError as exc:
                 log.warning("fetch failed: %s", exc)
                 await asyncio.sleep(FETCH_TIMEOUT_SECONDS)
                 continue
-            # fetch(n) returns as soon as one message is there, with what else is: a lone
-            # event is not held back waiting for a batch.
+            # fetch returns as soon as one message is there, with what else is: a lone event
+            # is not held back waiting for a batch.
             if len(messages) > 1 and await self.process_batch(messages):
                 continue
             for message in messages:
@@ -82,9 +86,7 @@ class EventConsumer:
             return False
         spec = self.spec
         try:
-            outcomes = await asyncio.to_thread(
-                handle_batch, spec.db, spec.tables, spec.handlers, envelopes
-            )
+            outcomes = handle_batch(spec.db, spec.tables, spec.handlers, envelopes)
         except Exception as exc:
             log.info("batch of %d handled one by one after %s", len(messages), exc)
             return False
@@ -117,13 +119,11 @@ class EventConsumer:
         await message.nak(delay=self.spec.events.retry_delay(deliveries))
 
     async def _handle(self, message: Msg, envelope: Envelope) -> tuple[Outcome | None, str | None]:
-        """Run the unit of work in a thread; transient database errors are retried in hand."""
+        """Run the unit of work; transient database errors are retried in hand."""
         spec = self.spec
         for attempt in range(1, spec.events.max_deliver + 1):
             try:
-                outcome = await asyncio.to_thread(
-                    handle_message, spec.db, spec.tables, spec.handlers, envelope
-                )
+                outcome = handle_message(spec.db, spec.tables, spec.handlers, envelope)
                 return outcome, None
             except TRANSIENT_ERRORS as exc:
                 if attempt == spec.events.max_deliver or self.stop.is_set():
@@ -148,7 +148,7 @@ class EventConsumer:
             error=error[:4000],
             attempts=deliveries,
         )
-        await asyncio.to_thread(record_dead_letter, self.spec.db, self.spec.tables, letter)
+        record_dead_letter(self.spec.db, self.spec.tables, letter)
         log.error("event dead-lettered", extra={"subject": message.subject, "error": error})
         await message.term()
 
@@ -164,9 +164,7 @@ async def consume(
         subscriptions = []
         for event_type in spec.handlers:
             durable = await ensure_consumer(js, spec.events, spec.service, event_type)
-            subscriptions.append(
-                await js.pull_subscribe_bind(durable=durable, stream=spec.events.stream)
-            )
+            subscriptions.append(await PullSubscription(nc, spec.events.stream, durable).start())
         if ready is not None:
             ready.set()
         consumer = EventConsumer(spec, stop)

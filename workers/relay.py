@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import psycopg
 from nats.errors import Error as NatsError
@@ -20,7 +22,7 @@ from common.config import DEFAULT_DATABASE_URL, Env
 from common.logging import configure_logging
 from common.outbox.tables import NOTIFY_CHANNEL, OUTBOX_TABLE
 from workers.retention import keep_seconds, remembered
-from workers.runtime import connect_nats, psycopg_conninfo, stop_on_signals, wait_for_any
+from workers.runtime import connect_nats, psycopg_conninfo, stop_on_signals
 from workers.streams import EventSettings, ensure_stream
 
 log = logging.getLogger(__name__)
@@ -32,13 +34,22 @@ PUBLISH_TIMEOUT_SECONDS = 5.0
 _ACQUIRE = sql.SQL("SELECT pg_try_advisory_lock(hashtext('ticketing.outbox.relay'))")
 # Autocommit, no row locks: only the lock holder publishes, and a lone SELECT saves the
 # round trip a BEGIN would add between a commit and its publication.
-_PENDING = sql.SQL(
-    "SELECT sequence, event_id, event_type, payload FROM {} "
-    "WHERE published_at IS NULL ORDER BY sequence LIMIT %s"
-).format(sql.Identifier(OUTBOX_TABLE))
-_MARK = sql.SQL("UPDATE {} SET published_at = now() WHERE sequence = ANY(%s)").format(
-    sql.Identifier(OUTBOX_TABLE)
+# Rendered to text once, not at each execution.
+_PENDING = (
+    sql.SQL(
+        "SELECT sequence, event_id, event_type, payload FROM {} "
+        "WHERE published_at IS NULL ORDER BY sequence LIMIT %s"
+    )
+    .format(sql.Identifier(OUTBOX_TABLE))
+    .as_string()
 )
+_MARK = (
+    sql.SQL("UPDATE {} SET published_at = now() WHERE sequence = ANY(%s)")
+    .format(sql.Identifier(OUTBOX_TABLE))
+    .as_string()
+)
+# Marks wait this long for company: one UPDATE for the rows published meanwhile.
+MARK_DELAY_SECONDS = 0.05
 _PRUNE = sql.SQL("DELETE FROM {} WHERE published_at < now() - make_interval(hours => %s)").format(
     sql.Identifier(OUTBOX_TABLE)
 )
@@ -75,8 +86,59 @@ class RelaySettings:
         )
 
 
+class Noticed(NamedTuple):
+    """An outbox row as its commit's NOTIFY carried it (common/outbox/record.py)."""
+
+    sequence: int
+    event_id: str
+    event_type: str
+    payload: str
+
+
+def parse_notice(text: str) -> Noticed | None:
+    """The row a NOTIFY payload carries; None for a bare wake-up (several rows, a large one)."""
+    parts = text.split(" ", 3)
+    if len(parts) < 4 or not parts[0].isdigit():
+        return None
+    return Noticed(int(parts[0]), parts[1], parts[2], parts[3])
+
+
+class Inbox:
+    """What the listener heard since the relay last looked: rows in commit order, bare wakes."""
+
+    def __init__(self) -> None:
+        self.wake = asyncio.Event()
+        self.rows: list[Noticed] = []
+        self.bare = True  # nothing heard yet: the table may hold rows from before
+
+    def put(self, row: Noticed | None) -> None:
+        if row is None:
+            self.bare = True
+        else:
+            self.rows.append(row)
+        self.wake.set()
+
+    def read_table(self) -> None:
+        """Rows may have been committed unheard (reconnected listener, polling interval)."""
+        self.put(None)
+
+    def take(self) -> tuple[list[Noticed], bool]:
+        """The rows heard, and whether the table must be read for rows no notice carried."""
+        rows, bare = self.rows, self.bare
+        self.rows, self.bare = [], False
+        self.wake.clear()
+        return rows, bare
+
+
 class OutboxRelay:
-    """Publishes pending outbox rows in sequence order; a row is marked only after its PubAck."""
+    """Publishes pending outbox rows in commit order; a row is marked only after its PubAck.
+
+    Caught up, it publishes the rows its NOTIFYs carry, as they come: no read of the table
+    between a commit and its publication. It reads the table (in sequence order) when a
+    notice carried no row, when it becomes the active relay, on every polling interval and
+    after a failed publish: the rows noticed meanwhile are all in what it reads, since a
+    notice is heard only after its commit.
+    """
 
     def __init__(
         self, settings: RelaySettings, js: JetStreamContext, db: psycopg.AsyncConnection
@@ -85,25 +147,62 @@ class OutboxRelay:
         self.js = js
         self.db = db
         self.active = False
+        self.behind = True
+        self.read_at = -math.inf
+        # Published by the last read of the table: their notices may still be on the way.
+        self.read: set[int] = set()
+        # Published, not yet marked: marked together in a quiet moment or a full batch.
+        self.unmarked: list[int] = []
+
+    async def relay(self, noticed: Sequence[Noticed], read_table: bool) -> bool:
+        """Publish what was noticed, or read the table; True if a full batch may follow."""
+        if not await self._is_active():
+            return False
+        polled = time.monotonic() - self.read_at >= self.settings.poll_seconds
+        if read_table or self.behind or polled:
+            return await self.publish_batch() == self.settings.batch_size
+        rows = [row for row in noticed if row.sequence not in self.read]
+        published = await self._publish(rows)
+        self.unmarked.extend(published)
+        # A row left unpublished must not be overtaken: read the table until it is sent.
+        self.behind = len(published) < len(rows)
+        if not rows or len(self.unmarked) >= self.settings.batch_size:
+            await self.mark()
+        return False
 
     async def publish_batch(self) -> int:
-        """Publish and mark one batch if this relay is the active one; rows published."""
-        if not self.active:
-            cursor = await self.db.execute(_ACQUIRE)
-            row = await cursor.fetchone()
-            self.active = bool(row and row[0])
-            if not self.active:
-                return 0
-            log.info("active relay of this database")
+        """Publish and mark the oldest pending rows if this relay is the active one."""
+        if not await self._is_active():
+            return 0
+        await self.mark()  # or the read would return them again
         cursor = await self.db.execute(_PENDING, (self.settings.batch_size,))
         rows = await cursor.fetchall()
+        self.read_at = time.monotonic()
         published = await self._publish(rows)
+        self.unmarked.extend(published)
+        await self.mark()
+        self.read = set(published)
+        self.behind = len(published) < len(rows) or len(rows) == self.settings.batch_size
+        return len(published)
+
+    async def mark(self) -> None:
+        """Mark what was published. Left unmarked by a crash, it is resent and deduplicated."""
+        published, self.unmarked = self.unmarked, []
         if published and self.settings.pause_before_mark_seconds:
             log.warning("test hook: pausing before marking %d rows", len(published))
             await asyncio.sleep(self.settings.pause_before_mark_seconds)
         if published:
             await self.db.execute(_MARK, (published,))
-        return len(published)
+
+    async def _is_active(self) -> bool:
+        if not self.active:
+            cursor = await self.db.execute(_ACQUIRE)
+            row = await cursor.fetchone()
+            self.active = bool(row and row[0])
+            if self.active:
+                log.info("active relay of this database")
+                self.behind = True  # rows may wait from before it held the lock
+        return self.active
 
     async def _publish(self, rows: Sequence[tuple[int, object, str, str]]) -> list[int]:
         """Publish rows pipelined, in order; the sequences acknowledged before any failure.
@@ -160,20 +259,25 @@ class OutboxRelay:
 
 
 async def _listen(
-    conninfo: str, wake: asyncio.Event, listening: asyncio.Event, retry_seconds: float
+    conninfo: str, inbox: Inbox, listening: asyncio.Event, retry_seconds: float
 ) -> None:
-    """Set `wake` on every outbox NOTIFY; reconnects, and wakes once after each (re)connect."""
+    """Hand every outbox NOTIFY to `inbox`; reconnects, and asks for a table read each time."""
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                 await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(NOTIFY_CHANNEL)))
                 listening.set()
-                wake.set()
-                async for _ in conn.notifies():
-                    wake.set()
+                inbox.read_table()  # what was committed while nobody listened
+                async for notify in conn.notifies():
+                    inbox.put(parse_notice(notify.payload))
         except psycopg.Error as exc:
             log.warning("outbox listener lost its connection: %s", exc)
         await asyncio.sleep(retry_seconds)
+
+
+async def _wake_on(stop: asyncio.Event, inbox: Inbox) -> None:
+    await stop.wait()
+    inbox.wake.set()
 
 
 async def run_relay(
@@ -184,34 +288,52 @@ async def run_relay(
     nc = await connect_nats(settings.nats_url, f"{settings.service}-relay")
     js = nc.jetstream()
     await ensure_stream(js, settings.events)
-    wake = asyncio.Event()
+    inbox = Inbox()
     listening = listening or asyncio.Event()
-    listener = asyncio.create_task(_listen(conninfo, wake, listening, settings.poll_seconds))
+    helpers = [
+        asyncio.create_task(_listen(conninfo, inbox, listening, settings.poll_seconds)),
+        asyncio.create_task(_wake_on(stop, inbox)),
+    ]
     db: psycopg.AsyncConnection | None = None
     relay: OutboxRelay | None = None
     pruned_at = 0.0
+    more = False
     try:
         while not stop.is_set():
-            wake.clear()
-            published = 0
+            if not more and not inbox.wake.is_set():
+                unmarked = relay is not None and bool(relay.unmarked)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(
+                        MARK_DELAY_SECONDS if unmarked else settings.poll_seconds
+                    ):
+                        await inbox.wake.wait()
+                if stop.is_set():
+                    break
+            noticed, read_table = inbox.take()
+            more = False
             try:
                 if relay is None or relay.db.closed or relay.db.broken:
                     db = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
                     # Marks need no fsync wait: a mark lost in a crash is a deduplicated resend.
                     await db.execute("SET synchronous_commit = off")
                     relay = OutboxRelay(settings, js, db)
-                published = await relay.publish_batch()
+                more = await relay.relay(noticed, read_table)
                 if time.monotonic() - pruned_at > 600:
                     await relay.prune()
                     pruned_at = time.monotonic()
             except psycopg.Error as exc:
                 log.warning("outbox relay database error: %s", exc)
-            if published < settings.batch_size:
-                await wait_for_any(wake, stop, timeout=settings.poll_seconds)
+                if relay is not None:
+                    relay.behind = True
     finally:
-        listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await listener
+        if relay is not None and not relay.db.closed:
+            with contextlib.suppress(psycopg.Error):
+                await relay.mark()
+        for helper in helpers:
+            helper.cancel()
+        for helper in helpers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await helper
         if db is not None:
             await db.close()
         await nc.drain()

@@ -87,6 +87,10 @@ def _claim(session: Session, tables: OutboxTables, envelopes: Sequence[Envelope]
     """Claim every event id in one statement; the ids that were not processed before."""
     if not envelopes:
         return set()
+    if len(envelopes) == 1:  # the usual case when caught up; arrays cost more to send
+        [envelope] = envelopes
+        params = {"event_id": envelope.id, "event_type": envelope.type}
+        return set(session.execute(_claim_one_statement(tables), params).scalars())
     ids = [envelope.id for envelope in envelopes]
     types = [envelope.type for envelope in envelopes]
     return set(session.execute(_claim_statement(tables), {"ids": ids, "types": types}).scalars())
@@ -99,6 +103,17 @@ def _claim_statement(tables: OutboxTables) -> ReturningInsert[tuple[Any]]:
     return (
         insert(processed)
         .from_select(["event_id", "event_type"], _UNNESTED)
+        .on_conflict_do_nothing(index_elements=[processed.c.event_id])
+        .returning(processed.c.event_id)
+    )
+
+
+@functools.cache
+def _claim_one_statement(tables: OutboxTables) -> ReturningInsert[tuple[Any]]:
+    processed = tables.processed
+    return (
+        insert(processed)
+        .values(event_id=sa.bindparam("event_id"), event_type=sa.bindparam("event_type"))
         .on_conflict_do_nothing(index_elements=[processed.c.event_id])
         .returning(processed.c.event_id)
     )

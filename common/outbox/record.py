@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from common.events.envelope import Envelope
 from common.outbox.tables import NOTIFY_CHANNEL, OutboxTables
 
+# PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; the row's other fields take <80.
+MAX_NOTICED_PAYLOAD_BYTES = 7800
+
 
 def record(
     session: Session, tables: OutboxTables, event: Envelope, aggregate_id: uuid.UUID
@@ -42,12 +45,22 @@ def _record_statement(tables: OutboxTables) -> sa.Select[tuple[None]]:
                 for name in ("event_id", "event_type", "aggregate_id", "payload")
             }
         )
-        .returning(outbox.c.sequence)
+        .returning(outbox.c.sequence, outbox.c.event_id, outbox.c.event_type, outbox.c.payload)
         .cte("recorded")
     )
-    # The insert runs once as a CTE. NOTIFY is transactional, so the relay is woken at
-    # commit and never for a rolled-back change.
-    return sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(recorded)
+    # The insert runs once as a CTE. NOTIFY is transactional, so the relay hears of the row
+    # at commit and never of a rolled-back change. The notice carries the row itself (read
+    # by workers.relay.parse_notice), so the relay publishes it without reading the table;
+    # a row too large for a NOTIFY payload sends a bare wake-up and is read from the table.
+    row = recorded.c
+    notice = sa.case(
+        (
+            sa.func.octet_length(row.payload) <= MAX_NOTICED_PAYLOAD_BYTES,
+            sa.func.concat_ws(" ", row.sequence, row.event_id, row.event_type, row.payload),
+        ),
+        else_="",
+    )
+    return sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, notice)).select_from(recorded)
 
 
 def record_many(

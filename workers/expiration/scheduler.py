@@ -14,8 +14,6 @@ from datetime import datetime
 
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js import JetStreamContext
 
 from common.clock import Clock, SystemClock
 from common.events.catalogue import ORDER_CREATED
@@ -23,6 +21,7 @@ from common.events.envelope import Envelope
 from common.logging import configure_logging
 from workers.expiration.actors import expire_order
 from workers.expiration.settings import SERVICE, ExpirationSettings
+from workers.pull import PullSubscription
 from workers.runtime import connect_nats, stop_on_signals
 from workers.streams import ensure_consumer, ensure_stream
 
@@ -75,16 +74,14 @@ class Scheduler:
         for expiry in expiries:
             await expiry.message.ack()
 
-    async def pump(
-        self, subscription: JetStreamContext.PullSubscription, stop: asyncio.Event
-    ) -> None:
+    async def pump(self, subscription: PullSubscription, stop: asyncio.Event) -> None:
         """Fetch batches and schedule them until `stop` is set; the batch in hand is finished."""
         while not stop.is_set():
             try:
                 messages = await subscription.fetch(
                     self.settings.fetch_batch, timeout=FETCH_TIMEOUT_SECONDS
                 )
-            except (NatsTimeoutError, TimeoutError):
+            except TimeoutError:
                 continue
             except NatsError as exc:
                 log.warning("fetch failed: %s", exc)
@@ -126,7 +123,7 @@ async def run_scheduler(
         js = nc.jetstream()
         await ensure_stream(js, settings.events)
         durable = await ensure_consumer(js, settings.events, SERVICE, ORDER_CREATED)
-        subscription = await js.pull_subscribe_bind(durable=durable, stream=settings.events.stream)
+        subscription = await PullSubscription(nc, settings.events.stream, durable).start()
         if ready is not None:
             ready.set()
         log.info("scheduling expiries", extra={"durable": durable})
