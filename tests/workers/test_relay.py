@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import replace
 
 import sqlalchemy as sa
 
+from common.outbox import record
 from tests.workers import backbone as schema
 from tests.workers.support import (
     Backbone,
@@ -20,6 +22,7 @@ from tests.workers.support import (
     stream_messages,
     wait_until,
 )
+from workers.relay import Noticed, parse_notice
 
 
 def _save(backbone: Backbone, ticket_id: uuid.UUID, version: int, title: str = "t") -> uuid.UUID:
@@ -195,3 +198,51 @@ def test_housekeeping_forgets_only_what_no_event_can_bring_back(backbone: Backbo
     assert {row.event_id for row in backbone.rows(outbox)} == {new_sent, old_unsent}
     kept = {row.event_id for row in backbone.rows(processed)}
     assert kept == {uuid.UUID(int=7), uuid.UUID(int=0)}
+
+
+def test_a_caught_up_relay_publishes_the_row_its_notice_carries_without_reading_the_table(
+    backbone: Backbone,
+) -> None:
+    with running_relay(backbone, poll_seconds=30.0):
+        first = _save(backbone, uuid.uuid4(), 1, "read from the table at start")
+        wait_until(lambda: _pending(backbone) == 0)
+        # Marked in its own transaction, so a read of pending rows can never return it:
+        # only the notice its commit sends can bring it to the stream.
+        with backbone.db.transaction() as session:
+            noticed = schema.save_ticket(session, uuid.uuid4(), 1, "only noticed").id
+            outbox = schema.TABLES.outbox
+            session.execute(
+                outbox.update()
+                .where(outbox.c.event_id == noticed)
+                .values(published_at=sa.func.now())
+            )
+        wait_until(lambda: len(stream_messages(backbone.events)) == 2)
+    assert [msg_id for msg_id, _ in stream_messages(backbone.events)] == [str(first), str(noticed)]
+
+
+def test_an_event_too_large_for_a_notice_is_read_from_the_table_in_its_turn(
+    backbone: Backbone,
+) -> None:
+    ticket_id = uuid.uuid4()
+    big = "x" * 9000  # a NOTIFY payload must stay under 8000 bytes
+    with running_relay(backbone, poll_seconds=30.0):
+        ids = [_save(backbone, ticket_id, 1, "small")]
+        with backbone.db.transaction() as session:
+            event = schema.ticket_event(ticket_id, 2, "large")
+            event = replace(event, data={**event.data, "title": big})
+            record(session, schema.TABLES, event, ticket_id)
+        ids += [event.id, _save(backbone, ticket_id, 3, "small again")]
+        wait_until(lambda: _pending(backbone) == 0, timeout=10)
+    messages = stream_messages(backbone.events)
+    assert [msg_id for msg_id, _ in messages] == [str(event_id) for event_id in ids]
+    assert json.loads(messages[1][1])["data"]["title"] == big
+
+
+def test_notices_name_the_row_or_ask_for_a_read_of_the_table() -> None:
+    event_id = uuid.uuid4()
+    payload = '{"id": "a b c", "data": {"title": "spaces inside"}}'
+    assert parse_notice(f"42 {event_id} tickets.created {payload}") == Noticed(
+        42, str(event_id), "tickets.created", payload
+    )
+    for bare in ("", "42", f"x {event_id} tickets.created {payload}", f"42 {event_id}"):
+        assert parse_notice(bare) is None
