@@ -18,8 +18,10 @@ earlier request delivers late is simply work, handled with the next fetch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+from collections import deque
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -45,10 +47,30 @@ class PullSubscription:
         self.prefix = nc.new_inbox()
         self.requests = itertools.count()
         self.subscription: Subscription | None = None
+        # Filled by the subscription's callback: cheaper than a task per message (next_msg).
+        self.arrived: deque[Msg] = deque()
+        self.arrival = asyncio.Event()
 
     async def start(self) -> PullSubscription:
-        self.subscription = await self.nc.subscribe(f"{self.prefix}.*")
+        self.subscription = await self.nc.subscribe(f"{self.prefix}.*", cb=self._arrive)
         return self
+
+    async def _arrive(self, message: Msg) -> None:
+        self.arrived.append(message)
+        self.arrival.set()
+
+    async def _next(self, deadline: float) -> Msg | None:
+        """The next message to arrive, or None once the loop's clock passes `deadline`."""
+        loop = asyncio.get_running_loop()
+        while not self.arrived:
+            self.arrival.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self.arrival.wait()
+        return self.arrived.popleft()
 
     async def unsubscribe(self) -> None:
         if self.subscription is not None:
@@ -72,29 +94,24 @@ class PullSubscription:
         reply = f"{self.prefix}.{next(self.requests)}"
         messages: list[Msg] = []
         # Messages an earlier request delivered after its fetch gave up come first.
-        while self.subscription.pending_msgs and len(messages) < wanted:
-            message = await self.subscription.next_msg(timeout=None)
-            if _is_status(message):
-                continue
-            messages.append(message)
+        while self.arrived and len(messages) < wanted:
+            message = self.arrived.popleft()
+            if not _is_status(message):
+                messages.append(message)
         if messages:
             return messages
         await self.nc.publish(self.next_subject, json.dumps(request).encode(), reply=reply)
         deadline = asyncio.get_running_loop().time() + timeout + _ANSWER_GRACE_SECONDS
         while len(messages) < wanted:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
+            answer = await self._next(deadline)
+            if answer is None:
                 break
-            try:
-                message = await self.subscription.next_msg(timeout=remaining)
-            except TimeoutError:
-                break
-            if not _is_status(message):
-                messages.append(message)
-            elif message.subject == reply:
-                status = (message.headers or {}).get("Status", "")
+            if not _is_status(answer):
+                messages.append(answer)
+            elif answer.subject == reply:
+                status = (answer.headers or {}).get("Status", "")
                 if status not in _ENDED:
-                    raise PullError(f"pull request refused: {status} {message.headers}")
+                    raise PullError(f"pull request refused: {status} {answer.headers}")
                 break
         return messages
 

@@ -158,14 +158,16 @@ class OutboxRelay:
         """Publish what was noticed, or read the table; True if a full batch may follow."""
         if not await self._is_active():
             return False
-        polled = time.monotonic() - self.read_at >= self.settings.poll_seconds
-        if read_table or self.behind or polled:
+        if read_table or self.behind:
             return await self.publish_batch() == self.settings.batch_size
         rows = [row for row in noticed if row.sequence not in self.read]
         published = await self._publish(rows)
         self.unmarked.extend(published)
         # A row left unpublished must not be overtaken: read the table until it is sent.
         self.behind = len(published) < len(rows)
+        if time.monotonic() - self.read_at >= self.settings.poll_seconds:
+            # Polling, after the noticed rows are out: rows no notice announced.
+            return await self.publish_batch() == self.settings.batch_size
         if not rows or len(self.unmarked) >= self.settings.batch_size:
             await self.mark()
         return False
