@@ -131,7 +131,7 @@ class Inbox:
 
 
 class OutboxRelay:
-    """Publishes pending outbox rows in commit order; a row is marked only after its PubAck.
+    """Publishes pending outbox rows, each aggregate's in order; marked only after the PubAck.
 
     Caught up, it publishes the rows its NOTIFYs carry, as they come: no read of the table
     between a commit and its publication. It reads the table (in sequence order) when a
