@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +32,8 @@ import sqlalchemy as sa
 
 from common.config import normalise_database_url
 from deploy.local.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET
+from tests.local_stack.processes import children_of, descendants_of
+from tests.ports import free_port_block
 from workers.streams import EventSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,9 +42,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 NATS_URL = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
 UP_LINE = "Ticketing is up:"
 # Services at base + 0..11 (the Stripe stand-in last), the gateway right after them; below
-# Linux's ephemeral range so outgoing connections do not take them while `up` migrates.
+# Linux's ephemeral range (tests.ports) so outgoing connections do not take them.
 BLOCK_SIZE = STRIPE_STANDIN_PORT_OFFSET + 2
-PORT_RANGE = (20000, 32700)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_ATTEMPTS = 4
 
@@ -55,21 +54,7 @@ class StackError(Exception):
 
 def free_block() -> int:
     """The first port of BLOCK_SIZE free loopback ports, picked at random to avoid other runs."""
-    for _ in range(200):
-        base = random.randrange(PORT_RANGE[0], PORT_RANGE[1] - BLOCK_SIZE)
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(base, base + BLOCK_SIZE):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise StackError("no block of free ports")
+    return free_port_block(BLOCK_SIZE)
 
 
 def server_url(database: str) -> str:
@@ -115,31 +100,6 @@ def _delete_namespace(namespace: str) -> None:
             client.delete(*keys[start : start + 500])
     finally:
         client.close()
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rpartition(")")[2].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`, from /proc."""
-    found: list[int] = []
-    pending = [pid]
-    while pending:
-        for child in _children(pending.pop()):
-            found.append(child)
-            pending.append(child)
-    return found
 
 
 def cpu_seconds(pid: int) -> float:
@@ -220,17 +180,17 @@ class Stack:
         """
         commands = _procfile_commands(self.run_dir / "Procfile")
         named: dict[str, list[int]] = {"honcho": [self.process.pid]}
-        pending = _children(self.process.pid)
+        pending = children_of(self.process.pid)
         while pending:
             pid = pending.pop()
             line = _cmdline(pid)
             matches = [name for name, args in commands.items() if args and args in line]
             if matches:
                 name = max(matches, key=lambda match: len(commands[match]))
-                named.setdefault(name, []).extend([pid, *descendants(pid)])
+                named.setdefault(name, []).extend([pid, *descendants_of(pid)])
             else:
                 named["honcho"].append(pid)
-                pending.extend(_children(pid))
+                pending.extend(children_of(pid))
         return named
 
     def tail(self, lines: int = 60) -> str:
@@ -307,7 +267,7 @@ def _started_at(pid: int) -> str | None:
 
 def _stop(stack: Stack) -> None:
     """SIGTERM as an operator would; SIGKILL what `up` left behind after a minute."""
-    left = {pid: _started_at(pid) for pid in descendants(stack.process.pid)}
+    left = {pid: _started_at(pid) for pid in descendants_of(stack.process.pid)}
     if stack.process.poll() is None:
         stack.process.send_signal(signal.SIGTERM)
         try:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +14,7 @@ import sqlalchemy as sa
 from common.config import normalise_database_url
 from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
 from tests.local_stack.up_process import UpProcess
+from tests.ports import free_port_block
 from tests.workers.support import delete_stream, run_async
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -23,9 +22,6 @@ REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
 # Services at base + 0..11 (the Stripe stand-in is the last), the gateway right after them.
 BLOCK_SIZE = STRIPE_STANDIN_PORT_OFFSET + 2
-# Below Linux's ephemeral range (32768+), where outgoing connections would take our ports
-# during the seconds between picking them and binding them.
-PORT_RANGE = (20000, 32700)
 ATTEMPTS = 3
 # The browser tests' order lifetime: short enough for the expiry test to wait it out, long
 # enough to pay in the other tests on a busy machine.
@@ -50,21 +46,7 @@ class RunningStack:
 
 def free_block() -> int:
     """The first port of BLOCK_SIZE free loopback ports, picked at random to avoid other runs."""
-    for _ in range(200):
-        base = random.randrange(PORT_RANGE[0], PORT_RANGE[1] - BLOCK_SIZE)
-        sockets = []
-        try:
-            for port in range(base, base + BLOCK_SIZE):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise AssertionError("no block of free ports")
+    return free_port_block(BLOCK_SIZE)
 
 
 def drop_databases(prefix: str) -> None:
