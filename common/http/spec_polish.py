@@ -68,26 +68,37 @@ def _text(document: Mapping[str, Any], skip: str) -> str:
 
 
 def _name_enums(schemas: dict[str, Any]) -> None:
-    """Hoist every property enum into a named schema, shared by equal enums."""
+    """Hoist every property enum (or array-of-enum items) into a named schema.
+
+    The name is the property's `title` when it has one, else `<Schema><Property>`; equal
+    enums share the first name given.
+    """
     named: dict[tuple[Any, ...], str] = {}
     for schema_name in list(schemas):
         properties = schemas[schema_name].get("properties", {})
         for prop_name, prop in properties.items():
-            if "enum" not in prop:
-                continue
-            values = [v for v in prop["enum"] if v is not None]
-            nullable = None in prop["enum"] or "null" in _types(prop)
-            key = tuple(values)
-            if key not in named:
-                enum_name = schema_name + prop_name[:1].upper() + prop_name[1:]
-                named[key] = enum_name
-                schemas[enum_name] = {"type": _enum_type(values), "enum": values}
-            ref = {"$ref": REF_PREFIX + named[key]}
-            kept = {k: v for k, v in prop.items() if k in {"description", "example", "default"}}
-            if nullable:
-                properties[prop_name] = {"anyOf": [ref, {"type": "null"}], **kept}
-            else:
-                properties[prop_name] = {**ref, **kept}
+            suggested = schema_name + prop_name[:1].upper() + prop_name[1:]
+            if "enum" in prop:
+                properties[prop_name] = _named(prop, suggested, named, schemas)
+            elif "enum" in prop.get("items", {}):
+                prop["items"] = _named(prop["items"], suggested + "Item", named, schemas)
+
+
+def _named(
+    prop: dict[str, Any], suggested: str, named: dict[tuple[Any, ...], str], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    values = [v for v in prop["enum"] if v is not None]
+    nullable = None in prop["enum"] or "null" in _types(prop)
+    key = tuple(values)
+    if key not in named:
+        enum_name = prop.get("title") or suggested
+        named[key] = enum_name
+        schemas[enum_name] = {"type": _enum_type(values), "enum": values}
+    ref = {"$ref": REF_PREFIX + named[key]}
+    kept = {k: v for k, v in prop.items() if k in {"description", "example", "default"}}
+    if nullable:
+        return {"anyOf": [ref, {"type": "null"}], **kept}
+    return {**ref, **kept}
 
 
 def _types(prop: Mapping[str, Any]) -> list[str]:
