@@ -39,7 +39,22 @@ def polish(spec: Mapping[str, Any]) -> dict[str, Any]:
             "default", {"$ref": "#/components/responses/DEFAULT_ERROR"}
         )
         _add_examples(operation, schemas)
+        _document_replays(operation)
     return document
+
+
+def _document_replays(operation: dict[str, Any]) -> None:
+    """An operation taking Idempotency-Key marks replayed answers with Idempotent-Replayed."""
+    names = [p.get("name") for p in operation.get("parameters", [])]
+    if "Idempotency-Key" not in names:
+        return
+    for status, response in operation["responses"].items():
+        if status.startswith("2") or status == "402":
+            response.setdefault("headers", {})["Idempotent-Replayed"] = {
+                "description": "`true` when this is the kept answer to an earlier request "
+                "with the same Idempotency-Key and body",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
 
 
 def operations(document: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

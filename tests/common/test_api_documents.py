@@ -87,6 +87,8 @@ def test_every_creating_post_documents_the_idempotency_key(
     for path in CREATING_POSTS:
         post = combined["paths"][path]["post"]
         assert "Idempotency-Key" in [p["name"] for p in post.get("parameters", [])], path
+        created = next(r for s, r in post["responses"].items() if s.startswith("2"))
+        assert "Idempotent-Replayed" in created["headers"], path
 
 
 def test_nullable_enums_are_a_named_schema_or_null(documents: dict[str, dict[str, Any]]) -> None:
