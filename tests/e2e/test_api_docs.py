@@ -10,6 +10,8 @@ from common.http.spec_polish import operations
 from tests.e2e.browsing import Browsing, Screenshots
 from tests.e2e.stack import RunningStack
 
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack")]
+
 DOCS = [
     ("/api/users/docs", "/api/users/openapi.json"),
     ("/api/tickets/docs", "/api/tickets/openapi.json"),

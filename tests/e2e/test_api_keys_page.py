@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
 from tests.e2e.browsing import Browsing, Screenshots
 from tests.e2e.stack import RunningStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack")]
 
 
 def test_a_user_creates_a_key_a_program_uses_it_and_revocation_stops_it(

@@ -27,6 +27,8 @@ import pytest
 from tests.e2e.stack import RunningStack
 from tests.webhooks.receiver import Receiver, running_receiver
 
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack")]
+
 PASSWORD = "correct horse battery"
 PACKAGE = "ticketing_platform_client"
 

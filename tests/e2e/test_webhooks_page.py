@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browsing import Browsing, Screenshots
 from tests.webhooks.receiver import running_receiver
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack")]
 
 
 def test_a_buyer_adds_an_endpoint_receives_the_order_and_resends_it(
