@@ -7,6 +7,7 @@ from typing import Any
 import redis
 from flask import Flask
 
+from api.auth.api_keys import install_api_keys
 from api.auth.config import AuthSettings
 from api.auth.passwords import Passwords
 from api.auth.ratelimit import SigninLimiter
@@ -58,4 +59,5 @@ def create_app(settings: AuthSettings | None = None, clock: Clock | None = None)
     app.extensions["auth_service"] = service
     app.extensions["db"] = db
     api.register_blueprint(blp)
+    install_api_keys(app, api, db, redis_client, clock or SystemClock(), base.jwt)
     return app

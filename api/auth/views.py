@@ -85,6 +85,7 @@ def token_pair(signed_in: SignedIn) -> dict[str, Any]:
 
 @blp.route("/signup")
 class Signup(MethodView):
+    @blp.doc(operationId="signUp")
     @blp.arguments(SignupSchema)
     @blp.response(201, UserSchema)
     @problem(409, "The email is already registered")
@@ -97,6 +98,7 @@ class Signup(MethodView):
 
 @blp.route("/signin")
 class Signin(MethodView):
+    @blp.doc(operationId="signIn")
     @blp.arguments(CredentialsSchema)
     @blp.response(200, UserSchema)
     @problem(401, "Wrong email or password")
@@ -110,6 +112,7 @@ class Signin(MethodView):
 
 @blp.route("/tokens")
 class Tokens(MethodView):
+    @blp.doc(operationId="createTokens")
     @blp.arguments(CredentialsSchema)
     @blp.response(200, TokenPairSchema)
     @problem(401, "Wrong email or password")
@@ -122,6 +125,7 @@ class Tokens(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
+    @blp.doc(operationId="refreshTokens")
     @blp.doc(security=[{"bearerAuth": []}, {"cookieAuth": []}])
     @blp.response(200, RefreshResultSchema)
     @problem(401, "Missing, used, revoked or expired refresh token")
@@ -154,6 +158,7 @@ def _session_family() -> str | None:
 
 @blp.route("/signout")
 class Signout(MethodView):
+    @blp.doc(operationId="signOut")
     @blp.doc(security=[{}, *SECURITY])
     @blp.response(204)
     @problem(401, "A cookie session without X-CSRF-Token, or a forged token")
@@ -167,6 +172,7 @@ class Signout(MethodView):
 
 @blp.route("/currentuser")
 class CurrentUserView(MethodView):
+    @blp.doc(operationId="getCurrentUser")
     @blp.doc(security=[{}, *SECURITY])
     @blp.response(200, CurrentUserSchema)
     def get(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from api.orders.services import OrderService, TrackedOrder
 from common.auth.current_user import require_user
 from common.clock import isoformat_z
 from common.http.docs import SECURITY
+from common.http.idempotency import idempotent
 from common.http.problems import PROBLEM_JSON, ProblemSchema
 from common.money import format_cents
 
@@ -85,6 +86,7 @@ def tracked_body(tracked: TrackedOrder) -> dict[str, Any]:
 
 @blp.route("")
 class Orders(MethodView):
+    @blp.doc(operationId="listOrders")
     @blp.doc(security=SECURITY)
     @blp.arguments(OrderListArgsSchema, location="query")
     @blp.response(200, OrderPageSchema)
@@ -95,6 +97,8 @@ class Orders(MethodView):
         page = service().list_mine(require_user().id, args["limit"], args["cursor"])
         return {"items": [order_body(o) for o in page.items], "nextCursor": page.next_cursor}
 
+    @idempotent(blp)
+    @blp.doc(operationId="createOrder")
     @blp.doc(security=SECURITY)
     @blp.arguments(NewOrderSchema)
     @blp.response(201, OrderSchema)
@@ -109,6 +113,7 @@ class Orders(MethodView):
 
 @blp.route("/<uuid:order_id>")
 class OrderById(MethodView):
+    @blp.doc(operationId="getOrder")
     @blp.doc(security=SECURITY)
     @blp.response(200, TrackedOrderSchema)
     @problem(401, "Not signed in")
@@ -121,6 +126,8 @@ class OrderById(MethodView):
 
 @blp.route("/<uuid:order_id>/cancel")
 class CancelOrder(MethodView):
+    @idempotent(blp)
+    @blp.doc(operationId="cancelOrder")
     @blp.doc(security=SECURITY)
     @blp.response(200, TrackedOrderSchema)
     @problem(401, "Not signed in (or cookie without X-CSRF-Token)")

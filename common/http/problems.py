@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from common.errors import FieldError, ServiceUnavailable, TicketingError
+from common.http.spec_polish import polish
 from common.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -146,6 +147,13 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return _http_exception_problem(error)
+
+    def spec_dict(self) -> dict[str, Any]:
+        """The OpenAPI document as served: with named enums, examples and operation ids."""
+        return polish(self.spec.to_dict())
+
+    def _openapi_json(self) -> Response:
+        return Response(json.dumps(self.spec_dict(), indent=2), mimetype="application/json")
 
     def _register_responses(self) -> None:
         self.spec.components.schema("Problem", schema=ProblemSchema)

@@ -284,7 +284,7 @@ def test_network_policies_deny_by_default_and_admit_the_ingress_controller(
     assert ingress_sources(policies[f"{FULLNAME}-web"]) == [controller]
     apis = policies[f"{FULLNAME}-apis"]
     assert apis["spec"]["podSelector"]["matchExpressions"][0]["values"] == [
-        "auth", "tickets", "orders", "payments",
+        "auth", "tickets", "orders", "payments", "webhooks",
     ]  # fmt: skip
     sources = ingress_sources(apis)
     assert sources[0] == controller
@@ -295,6 +295,10 @@ def test_network_policies_deny_by_default_and_admit_the_ingress_controller(
     stripe = policies[f"{FULLNAME}-stripe-egress"]["spec"]
     assert stripe["egress"][0]["ports"] == [{"port": 443, "protocol": "TCP"}]
     assert "payments" in stripe["podSelector"]["matchExpressions"][0]["values"]
+    webhooks = policies[f"{FULLNAME}-webhook-egress"]["spec"]
+    assert webhooks["podSelector"]["matchExpressions"][0]["values"] == ["webhooks-dispatcher"]
+    [internet] = webhooks["egress"][0]["to"]
+    assert {"10.0.0.0/8", "169.254.0.0/16", "127.0.0.0/8"} <= set(internet["ipBlock"]["except"])
 
 
 def test_the_helm_test_pod_runs_the_smoke_test_through_the_ingress_controller(
