@@ -26,7 +26,7 @@ def assert_problem(response: requests.Response, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["type"] == "about:blank"
-    assert body["errors"] == []
+    assert body["errors"] == [{"message": body["detail"], "field": None}]
     return body
 
 
