@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common.http.health import install_health
 from common.http.metrics import HttpMetrics
+from common.http.proxies import TrustedProxies, parse_networks
 from common.logging import configure_logging
 from web.client import ApiClient
 from web.config import WebSettings
@@ -34,13 +34,9 @@ def create_app(settings: WebSettings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=base.jwt.cookie_secure,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    if base.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app,
-            x_for=base.trusted_proxies,
-            x_proto=base.trusted_proxies,
-            x_host=base.trusted_proxies,
-        )
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, parse_networks(base.trusted_proxies)
+    )
     app.extensions["web_settings"] = settings
     client = ApiClient(
         settings.gateway_url,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common.config import ServiceSettings
 from common.http.docs import install_swagger_assets, openapi_config
 from common.http.health import Check, install_health
 from common.http.metrics import HttpMetrics
 from common.http.problems import ProblemApi
+from common.http.proxies import TrustedProxies, parse_networks
 from common.http.requests import install_request_hooks
 from common.logging import configure_logging
 
@@ -35,13 +35,9 @@ def create_service_app(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["settings"] = settings
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app,
-            x_for=settings.trusted_proxies,
-            x_proto=settings.trusted_proxies,
-            x_host=settings.trusted_proxies,
-        )
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, parse_networks(settings.trusted_proxies)
+    )
     install_request_hooks(app)
     HttpMetrics(settings.service).install(app)
     install_health(app, checks)
