@@ -60,6 +60,11 @@ def service() -> AuthService:
     return current_app.extensions["auth_service"]  # type: ignore[no-any-return]
 
 
+def client_ip() -> str:
+    """The caller's address, as the trusted proxies in front of us saw it."""
+    return request.remote_addr or ""
+
+
 def user_body(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "createdAt": isoformat_z(user.created_at)}
 
@@ -88,9 +93,10 @@ class Signup(MethodView):
     @blp.arguments(SignupSchema)
     @blp.response(201, UserSchema)
     @problem(409, "The email is already registered")
+    @problem(429, "Too many new accounts from this address (see Retry-After)")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Create an account and sign in (sets the session cookies)."""
-        signed_in = service().signup(body["email"], body["password"])
+        signed_in = service().signup(body["email"], body["password"], client_ip())
         set_session_cookies(signed_in)
         return user_body(signed_in.user)
 
@@ -103,7 +109,7 @@ class Signin(MethodView):
     @problem(429, "Too many attempts (see Retry-After)")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Sign in with email and password (sets the session cookies)."""
-        signed_in = service().signin(body["email"], body["password"], request.remote_addr or "")
+        signed_in = service().signin(body["email"], body["password"], client_ip())
         set_session_cookies(signed_in)
         return user_body(signed_in.user)
 
@@ -116,7 +122,7 @@ class Tokens(MethodView):
     @problem(429, "Too many attempts (see Retry-After)")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Get bearer tokens for API integrations (no cookies)."""
-        signed_in = service().signin(body["email"], body["password"], request.remote_addr or "")
+        signed_in = service().signin(body["email"], body["password"], client_ip())
         return token_pair(signed_in)
 
 

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 def parse_networks(text: str) -> tuple[Network, ...]:
     """A comma-separated list of addresses or CIDR blocks; ValueError names a bad one."""
     networks = []

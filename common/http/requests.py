@@ -63,7 +63,10 @@ def _guard_json_body() -> None:
     if unstorable:
         raise ValidationFailed(
             "Text may not contain NUL characters or unpaired surrogates.",
-            [FieldError("Contains a NUL character or an unpaired surrogate.", f) for f in unstorable],
+            [
+                FieldError("Contains a NUL character or an unpaired surrogate.", f)
+                for f in unstorable
+            ],
         )
 
 
