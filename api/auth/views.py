@@ -39,7 +39,7 @@ from common.auth.current_user import optional_user
 from common.clock import isoformat_z
 from common.errors import Unauthenticated
 from common.http.docs import SECURITY
-from common.http.problems import documents_problem
+from common.http.problems import PROBLEM_JSON, ProblemSchema, documents_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,6 +54,26 @@ blp = Blueprint(
 def problem(status: int, description: str) -> Callable[[F], F]:
     """Document an error response of this blueprint as an RFC 9457 problem."""
     return documents_problem(blp, status, description)
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds until the caller may try again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def rate_limited(description: str) -> Callable[[F], F]:
+    """Document a 429 problem with its Retry-After header."""
+    decorator: Callable[[F], F] = blp.alt_response(
+        429,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description=description,
+        headers=RETRY_AFTER,
+    )
+    return decorator
 
 
 def service() -> AuthService:
@@ -93,7 +113,7 @@ class Signup(MethodView):
     @blp.arguments(SignupSchema)
     @blp.response(201, UserSchema)
     @problem(409, "The email is already registered")
-    @problem(429, "Too many new accounts from this address (see Retry-After)")
+    @rate_limited("Too many new accounts from this address")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Create an account and sign in (sets the session cookies)."""
         signed_in = service().signup(body["email"], body["password"], client_ip())
@@ -106,7 +126,7 @@ class Signin(MethodView):
     @blp.arguments(CredentialsSchema)
     @blp.response(200, UserSchema)
     @problem(401, "Wrong email or password")
-    @problem(429, "Too many attempts (see Retry-After)")
+    @rate_limited("Too many attempts from this address, or for this account from it")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Sign in with email and password (sets the session cookies)."""
         signed_in = service().signin(body["email"], body["password"], client_ip())
@@ -119,7 +139,7 @@ class Tokens(MethodView):
     @blp.arguments(CredentialsSchema)
     @blp.response(200, TokenPairSchema)
     @problem(401, "Wrong email or password")
-    @problem(429, "Too many attempts (see Retry-After)")
+    @rate_limited("Too many attempts from this address, or for this account from it")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Get bearer tokens for API integrations (no cookies)."""
         signed_in = service().signin(body["email"], body["password"], client_ip())
