@@ -14,6 +14,7 @@ from common.errors import ConfigurationError
 DEV_KEY_MARKER = "ticketing development key"
 DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105
 DEV_SECRET_KEY = "ticketing-development-secret-key"  # noqa: S105
+SESSION_SERVICES = frozenset({"web"})
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ticketing"
 
 
@@ -201,7 +202,8 @@ class ServiceSettings:
         if not self.production:
             return
         problems = self.jwt.production_problems()
-        if self.secret_key == DEV_SECRET_KEY:
+        # Only the web keeps a signed session; the chart mounts SECRET_KEY nowhere else.
+        if self.service in SESSION_SERVICES and self.secret_key == DEV_SECRET_KEY:
             problems.append("SECRET_KEY is the development secret")
         if problems:
             raise ConfigurationError("refusing to start in production: " + "; ".join(problems))

@@ -7,6 +7,7 @@ from flask import Flask
 from common.http.health import install_health
 from common.http.metrics import HttpMetrics
 from common.http.proxies import TrustedProxies, parse_networks
+from common.http.responses import install_response_rules
 from common.logging import configure_logging
 from web.client import ApiClient
 from web.config import WebSettings
@@ -15,6 +16,7 @@ from web.errors import install_error_pages
 from web.formatting import install_filters
 from web.forms import check_csrf, csrf_token
 from web.headers import install_security_headers
+from web.operations import guard_operations
 from web.views import register_views
 
 SESSION_COOKIE = "web_session"
@@ -49,9 +51,11 @@ def create_app(settings: WebSettings | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     install_filters(app)
+    guard_operations(app)
     HttpMetrics(base.service).install(app)
     install_health(app, {})
     install_error_pages(app)
     install_security_headers(app)
+    install_response_rules(app, base.production)
     register_views(app)
     return app

@@ -92,10 +92,14 @@ def user_body(user: User) -> dict[str, Any]:
 def set_session_cookies(signed_in: SignedIn) -> None:
     """Put the tokens in HTTP-only cookies (and the readable CSRF cookies) on the response."""
 
+    # Each cookie lives exactly as long as its token (flask-jwt-extended would say a year).
+    access_seconds = signed_in.tokens.access_expires_in
+    refresh_seconds = service().refresh_expires_in
+
     @after_this_request
     def attach(response: Response) -> Response:
-        set_access_cookies(response, signed_in.tokens.access)
-        set_refresh_cookies(response, signed_in.tokens.refresh)
+        set_access_cookies(response, signed_in.tokens.access, max_age=access_seconds)
+        set_refresh_cookies(response, signed_in.tokens.refresh, max_age=refresh_seconds)
         return response
 
 

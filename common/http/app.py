@@ -13,6 +13,7 @@ from common.http.metrics import HttpMetrics
 from common.http.problems import ProblemApi
 from common.http.proxies import TrustedProxies, parse_networks
 from common.http.requests import install_request_hooks
+from common.http.responses import install_response_rules
 from common.logging import configure_logging
 
 
@@ -39,6 +40,7 @@ def create_service_app(
         app.wsgi_app, parse_networks(settings.trusted_proxies)
     )
     install_request_hooks(app)
+    install_response_rules(app, settings.production)
     HttpMetrics(settings.service).install(app)
     install_health(app, checks)
     install_swagger_assets(app, prefix)

@@ -84,9 +84,7 @@ def test_a_signed_out_access_token_is_refused_by_every_service_within_seconds(
     tokens = bearer_session(auth, "leaver@example.com")
     access = tokens["accessToken"]
     assert set(statuses(services, access).values()) == {200}
-    signed_out = auth.post(
-        "/api/users/signout", headers={"Authorization": f"Bearer {access}"}
-    )
+    signed_out = auth.post("/api/users/signout", headers={"Authorization": f"Bearer {access}"})
     assert signed_out.status_code == 204
     assert refused_everywhere(services, access) == dict.fromkeys(services, 401)
 
