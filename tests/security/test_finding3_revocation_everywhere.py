@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api.orders.app import create_app as create_orders_app
-from api.orders.config import OrdersSettings
-from api.payments.app import create_app as create_payments_app
-from api.payments.config import PaymentsSettings
 from api.tickets.app import create_app as create_tickets_app
 from api.tickets.config import TicketsSettings
 from common.auth.revocation import LOCAL_SECONDS, revocation_key
@@ -23,27 +18,6 @@ from tests.ports import free_port
 PASSWORD = "correct horse battery"
 # Within this, a revocation must reach every service (the local memory is LOCAL_SECONDS).
 PROPAGATION_SECONDS = LOCAL_SECONDS + 1
-
-
-@pytest.fixture
-def services(service_env: Callable[..., dict[str, str]]) -> Iterator[dict[str, FlaskClient]]:
-    apps: dict[str, Flask] = {
-        "tickets": create_tickets_app(TicketsSettings.from_env(service_env("tickets"))),
-        "orders": create_orders_app(OrdersSettings.from_env(service_env("orders"))),
-        "payments": create_payments_app(
-            PaymentsSettings.from_env(
-                service_env(
-                    "payments",
-                    STRIPE_API_KEY="sk_test_standin",
-                    STRIPE_API_BASE="http://127.0.0.1:9",
-                    STRIPE_WEBHOOK_SECRET="whsec_security_suite",
-                )
-            )
-        ),
-    }
-    yield {name: app.test_client() for name, app in apps.items()}
-    for app in apps.values():
-        app.extensions["db"].dispose()
 
 
 PROBES = {
