@@ -66,7 +66,7 @@ def test_nul_surrogate_or_newline_in_a_ticket_title_is_a_422(
     if method == "PUT":
         created = tickets.post(path, json={"title": "Row 4", "price": "20"}, headers=headers)
         path = f"/api/tickets/{created.json['id']}"
-    body = ('{"title": "%s", "price": "20.00"}' % title).encode()
+    body = ('{"title": "' + title + '", "price": "20.00"}').encode()
     response = tickets.open(
         path, method=method, data=body, content_type="application/json", headers=headers
     )
