@@ -96,3 +96,16 @@ def test_control_characters_in_next_after_signin_go_home(
     response = submit(other, f"/signin?next={next_page}", data, form_page="/signin")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("price", [-4.19e89, "-1e400", 1e-400])
+def test_a_price_far_out_of_range_is_a_422(
+    price: object, services: dict[str, FlaskClient], issue_token: Callable[..., str]
+) -> None:
+    response = services["tickets"].post(
+        "/api/tickets",
+        json={"title": "Row 4", "price": price},
+        headers={"Authorization": f"Bearer {issue_token()}"},
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert [e["field"] for e in response.json["errors"]] == ["price"]
