@@ -98,7 +98,7 @@ def test_control_characters_in_next_after_signin_go_home(
     assert response.headers["Location"] == "/"
 
 
-@pytest.mark.parametrize("price", [-4.19e89, "-1e400", 1e-400])
+@pytest.mark.parametrize("price", [-4.19e89, "-1e400"])
 def test_a_price_far_out_of_range_is_a_422(
     price: object, services: dict[str, FlaskClient], issue_token: Callable[..., str]
 ) -> None:
