@@ -56,7 +56,11 @@ class TicketInputSchema(ma.Schema):
         validate=validate.Length(
             min=1, max=MAX_TITLE_LENGTH, error="Title must be 1 to {max} characters long."
         ),
-        metadata={"example": "Concert, row 4"},
+        metadata={
+            "example": "Concert, row 4",
+            "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
+            "description": "One line: no control characters.",
+        },
     )
     price = Price(
         required=True,
