@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from common.config import ServiceSettings
+from common.config import SESSION_SERVICES, ServiceSettings
 from common.http.docs import install_swagger_assets, openapi_config
 from common.http.health import Check, install_health
 from common.http.metrics import HttpMetrics
@@ -29,7 +29,8 @@ def create_service_app(
     configure_logging(settings.service, settings.log_level)
     app = Flask(settings.service)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        # The APIs keep no signed session: no key (above all not the development one).
+        SECRET_KEY=settings.secret_key if settings.service in SESSION_SERVICES else None,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         TESTING=settings.app_env == "test",
         **openapi_config(title, prefix, description),
