@@ -41,6 +41,10 @@ def test_web_signins_count_each_visitors_own_address(web_app: Flask) -> None:
     statuses = [wrong_signin(attacker, f"u{i}@example.com") for i in range(SIGNIN_IP_LIMIT + 2)]
     # The form answers a wrong password with 422 and the limit with 429.
     assert statuses == [WRONG] * SIGNIN_IP_LIMIT + [429] * 2
+    limited = submit(
+        attacker, "/signin", {"email": "x@example.com", "password": "x"}, form_page="/signin"
+    )
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
     # Everyone else signs in through the same web (and gateway) as before.
     assert wrong_signin(visitor(web_app, "198.51.100.7"), "me@example.com") == WRONG
 
