@@ -31,11 +31,18 @@ class ApiUnavailable(Exception):
 class ApiProblem(Exception):
     """An API refused the request with a problem+json answer (4xx)."""
 
-    def __init__(self, status: int, detail: str, errors: Sequence[FieldError] = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: Sequence[FieldError] = (),
+        retry_after: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.errors = list(errors)
+        self.retry_after = retry_after
 
 
 def _field_errors(raw: Any) -> list[FieldError]:
@@ -56,6 +63,7 @@ class ApiResponse:
     status: int
     body: Any
     set_cookies: Sequence[str] = field(default=())
+    retry_after: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,11 +75,7 @@ class ApiResponse:
         detail = body.get("detail")
         if not isinstance(detail, str) or not detail:
             detail = f"The request failed ({self.status})."
-        return ApiProblem(
-            self.status,
-            detail,
-            _field_errors(body.get("errors")),
-        )
+        return ApiProblem(self.status, detail, _field_errors(body.get("errors")), self.retry_after)
 
     def data(self) -> Any:
         """The JSON body of a successful answer; raises ApiProblem otherwise."""
@@ -123,6 +127,7 @@ class ApiClient:
             status=response.status,
             body=_json_body(response),
             set_cookies=tuple(response.headers.getlist("Set-Cookie")),
+            retry_after=response.headers.get("Retry-After"),
         )
 
     def close(self) -> None:

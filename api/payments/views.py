@@ -138,7 +138,12 @@ class StripeWebhook(MethodView):
     @blp.doc(operationId="receiveStripeWebhook")
     @blp.doc(requestBody=WEBHOOK_BODY, parameters=[SIGNATURE_PARAMETER])
     @blp.response(200, WebhookReceiptSchema)
-    @documents_problem(blp, 400, "Missing or invalid Stripe-Signature, or not a Stripe event")
+    @documents_problem(
+        blp, 400, "Missing or invalid Stripe-Signature (or dated in the future), or not an event"
+    )
+    @documents_problem(
+        blp, 422, "A reported success whose intent, amount or currency is not the payment's"
+    )
     def post(self) -> dict[str, bool]:
         """Stripe's webhook: payment_intent.succeeded / payment_failed and charge.refunded."""
         payments().webhooks.receive(request.get_data(), request.headers.get(SIGNATURE_HEADER))

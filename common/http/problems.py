@@ -78,12 +78,15 @@ def problem(
     title: str | None = None,
 ) -> Response:
     """Build a problem+json response."""
+    detail = detail or _DETAILS.get(status, HTTPStatus(status).description)
+    # A client renders any error from `errors` alone: with no field at fault, the detail.
+    listed = [error.as_dict() for error in errors] or [FieldError(detail).as_dict()]
     body = {
         "type": "about:blank",
         "title": title or status_title(status),
         "status": status,
-        "detail": detail or _DETAILS.get(status, HTTPStatus(status).description),
-        "errors": [error.as_dict() for error in errors],
+        "detail": detail,
+        "errors": listed,
         "requestId": request_id_var.get(),
     }
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
