@@ -7,9 +7,11 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from common.http.requests import STORABLE_TEXT_PATTERN
+
 # Every JSON body is refused with 422 when a string holds NUL or an unpaired surrogate
 # (common.http.requests); the document says so for the one free-text field here.
-PASSWORD_TEXT = {"pattern": "^[^\\u0000]*$", "description": "Any text without NUL."}
+PASSWORD_TEXT = {"pattern": STORABLE_TEXT_PATTERN, "description": "Any text without NUL."}
 
 
 class CredentialsSchema(ma.Schema):

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from api.webhooks.domain import PUBLIC_EVENTS
+from common.http.requests import STORABLE_TEXT_PATTERN
 
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 
@@ -16,7 +17,10 @@ class EndpointInputSchema(ma.Schema):
     url = ma.fields.String(
         required=True,
         validate=validate.Length(min=1, max=2048),
-        metadata={"example": "https://example.com/hooks/ticketing"},
+        metadata={
+            "example": "https://example.com/hooks/ticketing",
+            "pattern": STORABLE_TEXT_PATTERN,
+        },
     )
     events = ma.fields.List(
         ma.fields.String(
@@ -27,7 +31,9 @@ class EndpointInputSchema(ma.Schema):
         metadata={"example": ["order.completed", "ticket.sold"]},
     )
     description = ma.fields.String(
-        load_default="", validate=validate.Length(max=200), metadata={"example": "Shop sync"}
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"example": "Shop sync", "pattern": STORABLE_TEXT_PATTERN},
     )
 
 

@@ -19,6 +19,8 @@ _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_JSON_DEPTH = 32
 # Lone UTF-16 surrogates cannot be encoded (hashing, the database) and NUL cannot be stored.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# The same refusal as a schema pattern, for free-text fields in the documents.
+STORABLE_TEXT_PATTERN = "^[^\\u0000]*$"
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -99,7 +99,7 @@ def test_nullable_enums_are_a_named_schema_or_null(documents: dict[str, dict[str
     ]
     assert schemas["OrderReason"] == {
         "type": "string",
-        "enum": ["expired", "cancelled_by_buyer", "payment_declined"],
+        "enum": ["expired", "cancelled_by_buyer", "payment_declined", "price_changed"],
     }
     # The timeline's order shares the enum instead of repeating it.
     assert (

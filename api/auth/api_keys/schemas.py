@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from common.auth.api_keys import SCOPES
+from common.http.requests import STORABLE_TEXT_PATTERN
 
 SCOPE_FIELD = {"title": "ApiKeyScope"}
 
@@ -14,7 +15,9 @@ class NewApiKeySchema(ma.Schema):
     """A name to recognise the key by, and what it may do."""
 
     name = ma.fields.String(
-        required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Shop sync"}
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"example": "Shop sync", "pattern": STORABLE_TEXT_PATTERN},
     )
     scopes = ma.fields.List(
         ma.fields.String(validate=validate.OneOf(SCOPES), metadata=SCOPE_FIELD),
@@ -59,7 +62,9 @@ class KeyExchangeSchema(ma.Schema):
     """The API key to exchange."""
 
     apiKey = ma.fields.String(
-        required=True, validate=validate.Length(min=1, max=200), metadata={"example": "tkt_..."}
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"example": "tkt_...", "pattern": STORABLE_TEXT_PATTERN},
     )
 
 
