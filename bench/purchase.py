@@ -1,0 +1,83 @@
+"""Whole purchases for the benchmarks: each buyer reserves a ticket, then pays for it.
+
+Used by bench/order_creation.py --pay (the product) and bench/http_floor.py's `pay` level
+(the floor): the same client code on both, so their figures compare. A purchase's latency
+is both requests (POST /api/orders, then POST /api/payments with the stand-in's test card).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+
+from bench.load import Figures, HttpConnection, source_address
+
+PAYMENT_METHOD = "pm_card_visa"
+
+
+async def _purchase(connection: HttpConnection, token: str, ticket_id: uuid.UUID) -> str | None:
+    """One purchase; None when both requests succeeded, else what went wrong."""
+    body = b'{"ticketId": "%s"}' % str(ticket_id).encode()
+    status, payload = await connection.request("POST", "/api/orders", body, token)
+    if status != 201:
+        return f"order {status} {payload[:200]!r}"
+    order_id = json.loads(payload)["id"]
+    pay = json.dumps({"orderId": order_id, "paymentMethod": PAYMENT_METHOD}).encode()
+    status, payload = await connection.request("POST", "/api/payments", pay, token)
+    if status not in (201, 202):
+        return f"payment {status} {payload[:200]!r}"
+    return None
+
+
+async def _buyer(
+    connection: HttpConnection, token: str, tickets: Sequence[uuid.UUID], start: asyncio.Event
+) -> tuple[list[float], list[str]]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    await connection.connect()
+    await start.wait()
+    for ticket_id in tickets:
+        started = time.perf_counter()
+        error = await _purchase(connection, token, ticket_id)
+        if error is None:
+            latencies.append((time.perf_counter() - started) * 1000)
+        else:
+            errors.append(error)
+    connection.close()
+    return latencies, errors
+
+
+def drive_purchases(
+    base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
+) -> Figures:
+    """Buy every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
+
+    async def all_buyers() -> tuple[float, list[tuple[list[float], list[str]]]]:
+        start = asyncio.Event()
+        running = [
+            asyncio.create_task(
+                _buyer(
+                    HttpConnection(base, source_address(index)),
+                    token,
+                    tickets[i :: len(buyers)],
+                    start,
+                )
+            )
+            for i, (index, token) in enumerate(buyers)
+        ]
+        await asyncio.sleep(0.3)  # every connection is open before the clock starts
+        started = time.perf_counter()
+        start.set()
+        results = await asyncio.gather(*running)
+        return time.perf_counter() - started, results
+
+    seconds, results = asyncio.run(all_buyers())
+    latencies = [ms for found, _ in results for ms in found]
+    errors = [error for _, failed in results for error in failed]
+    for error in errors[:5]:
+        print(f"  error: {error}", file=sys.stderr)
+    return Figures(label, len(latencies), len(errors), seconds, latencies)
