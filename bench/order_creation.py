@@ -12,14 +12,23 @@ connection and its own tickets: orders/s, p50, p99, errors. The events every ord
 as they would; the benchmark waits for them to settle after the warm-up and reports how
 long they took after the measured run.
 
-In the same run, pgbench with the same number of clients runs the equivalent transaction
-(bench/pgbench_orders.py: the same statements, round trips and constraints as
-OrderService.create) on a database migrated like the orders one, and the ratio is printed.
+In the same run, before the stack comes up, bench/http_floor.py's floor runs at the orders
+service's gunicorn settings (its `sql` level; `pay` with --pay), and the issue #14 ratios
+are printed: throughput and p99 against the floor's, and CPU per order counted over every
+process until the events settle against the floor's CPU per order (the load generator's
+own CPU is left out of both). pgbench with the same number of clients then runs the
+equivalent transaction (bench/pgbench_orders.py) on a database migrated like the orders one.
+
+`--pay` buys instead (bench/purchase.py): each buyer reserves, pays with the stand-in's test
+card and goes on; the run ends when every ticket is sold (the saga complete: payment
+succeeded, order complete, ticket sold) and prints completed purchases/s and CPU per
+completed purchase against the floor's `pay` level.
 
 `--direct` is the older mode: the orders app alone under a gunicorn started here (no
 gateway, no other process), with self-issued tokens; it isolates the app's own cost.
 
     .venv/bin/python -m bench.order_creation [--orders 6000] [--clients 32]
+    .venv/bin/python -m bench.order_creation --pay --orders 2000 --warmup 200
     .venv/bin/python -m bench.order_creation --direct --worker-class sync --workers 4
 """
 
@@ -37,6 +46,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import jwt
 import sqlalchemy as sa
@@ -45,6 +55,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.load import Figures, HttpConnection, User, sign_up_many, source_address
 from bench.pgbench_orders import SEED_REPLICA, pgbench, prepare_pgbench_database
+from bench.purchase import drive_purchases
 from bench.stack import (
     ROOT,
     Stack,
@@ -56,7 +67,12 @@ from bench.stack import (
     server_url,
 )
 
+if TYPE_CHECKING:
+    from bench.http_floor import FloorRun
+
 GOAL_RATE, GOAL_P99_MS = 500.0, 100.0
+# Issue #14: against the floor in the same run.
+GOAL_RATE_RATIO, GOAL_P99_RATIO, GOAL_CPU_RATIO = 0.7, 1.5, 2.0
 SETTLE_TIMEOUT_SECONDS = 900.0
 
 SEED_TICKETS_SERVICE = """
@@ -148,6 +164,8 @@ def wait_until(what: str, ready: sa.TextClause, url: str, expected: int) -> floa
 
 REPLICA_COUNT = sa.text("SELECT count(*) FROM tickets")
 LOCKED_COUNT = sa.text("SELECT count(*) FROM tickets WHERE order_id IS NOT NULL")
+SOLD_COUNT = sa.text("SELECT count(*) FROM tickets WHERE sold")
+COMPLETE_COUNT = sa.text("SELECT count(*) FROM orders WHERE status = 'complete'")
 
 
 async def _list_tickets(
@@ -241,6 +259,47 @@ class Accounting:
         ]
 
 
+def total_cpu(before: Mapping[str, float], after: Mapping[str, float], n: int) -> float:
+    """CPU ms per order over every process of the stack, the load generator left out."""
+    return sum(after[name] - before.get(name, 0.0) for name in after if name != "client") * 1000 / n
+
+
+def run_floor_first(args: argparse.Namespace) -> FloorRun:
+    """The floor at the orders service's gunicorn settings, as bench/http_floor.py runs it."""
+    from bench.http_floor import ORDERS, run_floor  # http_floor imports this module
+
+    level = "pay" if args.pay else "sql"
+    floor_args = argparse.Namespace(
+        clients=args.clients,
+        orders=args.orders,
+        warmup=args.warmup,
+        worker_class=ORDERS.worker_class,
+        workers=ORDERS.workers,
+        threads=ORDERS.threads,
+    )
+    floor = run_floor([level], floor_args)[level]
+    print(f"  {floor.figures.line()}\n{floor.cpu_line()}", flush=True)
+    return floor
+
+
+def ratio_lines(floor: FloorRun, app: Figures, rate: float, cpu: float) -> list[str]:
+    """Issue #14's ratios of the product to the floor, each with its goal."""
+    what = "purchases" if app.label.startswith("purchase") else "orders"
+    checks = [
+        (f"{what}/s", rate / floor.figures.rate, GOAL_RATE_RATIO, True),
+        ("p99", app.percentile(0.99) / floor.figures.percentile(0.99), GOAL_P99_RATIO, False),
+        (f"CPU per {what[:-1]}", cpu / floor.cpu_per_order, GOAL_CPU_RATIO, False),
+    ]
+    lines = [f"ratios to the floor ({floor.figures.label}, same run, same gunicorn settings):"]
+    for name, value, goal, at_least in checks:
+        met = value >= goal if at_least else value <= goal
+        sign = ">=" if at_least else "<="
+        lines.append(
+            f"  {name:<24} {value:6.2f}  goal {sign} {goal}: {'met' if met else 'NOT met'}"
+        )
+    return lines
+
+
 def memory_lines(stack: Stack, label: str) -> list[str]:
     """Memory of each HTTP service (all its gunicorn processes): RSS and PSS in MiB."""
     groups = stack.processes()
@@ -269,6 +328,11 @@ def gunicorn_settings(stack: Stack, service: str) -> str:
 def through_gateway(args: argparse.Namespace) -> None:
     tag = uuid.uuid4().hex[:8]
     total = args.warmup + args.orders
+    floor = run_floor_first(args) if args.floor else None
+    run = drive_purchases if args.pay else drive
+    label = "purchases (order + pay)" if args.pay else "POST /api/orders"
+    # Settled: every ticket locked (orders) or sold (purchases) by the tickets consumer.
+    settled_count = SOLD_COUNT if args.pay else LOCKED_COUNT
     with running_stack(gateway=args.gateway, log_level=args.log_level) as stack:
         print(
             f"stack up: gateway {stack.gateway_url}; orders service gunicorn "
@@ -283,22 +347,29 @@ def through_gateway(args: argparse.Namespace) -> None:
         buyer_tokens = [(user.index, user.token) for user in buyers]
         tickets_db = stack.database_url("tickets")
 
-        warmup = drive(stack.gateway_url, buyer_tokens, tickets[: args.warmup], "warm-up")
-        settled = wait_until("warm-up locks", LOCKED_COUNT, tickets_db, warmup.count)
+        warmup = run(stack.gateway_url, buyer_tokens, tickets[: args.warmup], "warm-up")
+        settled = wait_until("warm-up", settled_count, tickets_db, warmup.count)
         print(f"  {warmup.line()}\n  its events settled {settled:.1f}s after it ended")
 
         accounting = Accounting(stack)
         before = accounting.sample()
-        app = drive(stack.gateway_url, buyer_tokens, tickets[args.warmup :], "POST /api/orders")
+        app = run(stack.gateway_url, buyer_tokens, tickets[args.warmup :], label)
         during = accounting.sample()
-        settled = wait_until("locks", LOCKED_COUNT, tickets_db, warmup.count + app.count)
+        settled = wait_until("settling", settled_count, tickets_db, warmup.count + app.count)
         after = accounting.sample()
         memory = memory_lines(stack, "memory, after the load")
+        end_to_end = app.count / (app.seconds + settled)
+        if args.pay:
+            complete = wait_until(
+                "complete orders", COMPLETE_COUNT, stack.database_url("orders"), total
+            )
+            print(f"  every order complete {complete:.1f}s after the last ticket was sold")
 
         print(app.line())
         print(
-            f"{'events settled':<28} {settled:7.1f} s after the last order (tickets locked by "
-            f"the tickets consumer): {app.count / (app.seconds + settled):.0f} orders/s end to end"
+            f"{'events settled':<28} {settled:7.1f} s after the last request (tickets "
+            f"{'sold' if args.pay else 'locked'} by the tickets consumer): "
+            f"{end_to_end:.0f} {'completed purchases' if args.pay else 'orders'}/s end to end"
         )
         for line in [
             *Accounting.lines("CPU ms/order, during load", before, during, max(app.count, 1)),
@@ -307,10 +378,19 @@ def through_gateway(args: argparse.Namespace) -> None:
             print(line)
         for line in memory:
             print(line)
-        database = prepare_pgbench_database(f"{stack.prefix}pgbench", 2 * args.orders + 1000, tag)
-        bench = pgbench(database, args.pgbench_clients, args.orders, tag)
-    print(bench.line())
-    print(f"{'ratio app/pgbench':<28} {app.rate / bench.rate:7.2f}")
+        if floor is not None:
+            cpu = total_cpu(before, after, max(app.count, 1))
+            rate = end_to_end if args.pay else app.rate
+            for line in ratio_lines(floor, app, rate, cpu):
+                print(line)
+        if args.pgbench:
+            database = prepare_pgbench_database(
+                f"{stack.prefix}pgbench", 2 * args.orders + 1000, tag
+            )
+            bench = pgbench(database, args.pgbench_clients, args.orders, tag)
+    if args.pgbench:
+        print(bench.line())
+        print(f"{'ratio app/pgbench':<28} {app.rate / bench.rate:7.2f}")
     report_goal(app)
 
 
@@ -436,6 +516,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=600, help="orders before measuring")
     parser.add_argument("--sellers", type=int, default=8, help="accounts listing the tickets")
     parser.add_argument("--pgbench-clients", type=int, default=32)
+    parser.add_argument(
+        "--pay", action="store_true", help="whole purchases: reserve, pay, wait until sold"
+    )
+    parser.add_argument(
+        "--no-floor", dest="floor", action="store_false", help="skip the floor run and ratios"
+    )
+    parser.add_argument(
+        "--no-pgbench", dest="pgbench", action="store_false", help="skip the pgbench run"
+    )
     parser.add_argument("--seed", choices=["api", "replica"], default="api")
     parser.add_argument("--gateway", choices=["nginx", "python"], default="nginx")
     parser.add_argument(
