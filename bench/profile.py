@@ -2,7 +2,8 @@
 
 Brings the platform up as bench/order_creation.py does, keeps the buyers ordering (or
 buying, with --pay) in a background thread, and meanwhile samples each named process with
-`py-spy record --format raw` (non-idle threads only: where the CPU goes) for --seconds. For
+`py-spy record --format raw` for --seconds: non-idle threads (waits in C for the database
+count as busy there), or with --gil only samples that hold the GIL (Python's own CPU). For
 each process it writes the collapsed stacks to --out and prints the functions that hold the
 most samples, by self time and by inclusive time in the project's own code and its libraries.
 bench/PROFILE.md summarises what these showed and what was done about it.
@@ -83,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--processes", default=HOT, help="comma-separated Procfile names")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument(
+        "--gil", action="store_true", help="only samples holding the GIL: Python's own CPU"
+    )
     parser.add_argument("--out", type=Path, help="folder for the raw profiles (a new one)")
     args = parser.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -113,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raw,
                 subprocess.Popen(
                     [py_spy, "record", "-p", str(pid), "-d", str(args.seconds), "-r",
-                     str(args.rate), "--format", "raw", "-o", str(raw), "--nonblocking"],
+                     str(args.rate), "--format", "raw", "-o", str(raw), "--nonblocking",
+                     *(["--gil"] if args.gil else [])],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 ),
