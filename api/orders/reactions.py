@@ -10,19 +10,34 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from api.orders import saga, timeline
 from api.orders.lifecycle import transition, transition_where
-from api.orders.models import UNPAID, Order
+from api.orders.models import ORDERS, UNPAID, Order
 from api.orders.saga import Step, StepOutcome
-from api.orders.state import OrderStatus
+from api.orders.state import OrderStatus, sources
 from api.orders.timeline import Entry
 from common.clock import Clock
 from common.money import format_cents
 
 NO_FACTS: Mapping[str, Any] = MappingProxyType({})
+
+# Nearly every ticket snapshot (a lock, a release, a sale) leaves its price alone. This
+# query, built once, tells whether a cancellable order is at another price, so that the
+# ORM update of cancel_repriced (costlier in CPU than the consumer's other work on the
+# event, bench/PROFILE.md) runs only when it has something to cancel.
+_REPRICED_EXISTS = (
+    select(literal(True))
+    .where(
+        ORDERS.c.ticket_id == bindparam("ticket_id"),
+        (ORDERS.c.price_cents != bindparam("price_cents"))
+        | (ORDERS.c.currency != bindparam("currency")),
+        ORDERS.c.status.in_(sources(OrderStatus.CANCELLED)),
+    )
+    .limit(1)
+)
 
 
 class Effect(enum.Enum):
@@ -137,10 +152,14 @@ def cancel_repriced(session: Session, ticket: Mapping[str, Any], clock: Clock) -
     """
     step = saga.REPRICED
     price_cents, currency = int(ticket["priceCents"]), str(ticket["currency"])
+    ticket_id = uuid.UUID(str(ticket["id"]))
+    found = {"ticket_id": ticket_id, "price_cents": price_cents, "currency": currency}
+    if session.execute(_REPRICED_EXISTS, found).first() is None:
+        return []
     detail = saga.render(step.text, {"price": f"{format_cents(price_cents)} {currency.upper()}"})
     moved = transition_where(
         session,
-        (Order.ticket_id == uuid.UUID(str(ticket["id"])))
+        (Order.ticket_id == ticket_id)
         & ((Order.price_cents != price_cents) | (Order.currency != currency)),
         OrderStatus.CANCELLED,
         clock,
