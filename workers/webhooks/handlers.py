@@ -22,6 +22,21 @@ from common.events.catalogue import (
 from common.events.envelope import Envelope
 from workers.consumers import Handler, Outcome
 
+# Built once: the consumer runs them for every order and ticket event, and building them
+# per event cost more CPU than the rest of its work on it (bench/PROFILE.md).
+_REMEMBER_OWNER = (
+    insert(OrderOwner)
+    .values(order_id=sa.bindparam("owned_order"), user_id=sa.bindparam("owner"))
+    .on_conflict_do_nothing(index_elements=["order_id"])
+)
+_OWNER_OF_ORDER = sa.select(OrderOwner.user_id).where(
+    OrderOwner.order_id == sa.bindparam("owned_order")
+)
+_SUBSCRIBED = sa.select(Endpoint.id).where(
+    Endpoint.user_id == sa.bindparam("owner"),
+    Endpoint.events.contains(sa.bindparam("event_types", type_=Endpoint.events.type)),
+)
+
 
 def make_handlers(clock: Clock, retry_for: timedelta = timedelta(days=1)) -> dict[str, Handler]:
     """The handler table: every event an integrator may receive."""
@@ -35,9 +50,7 @@ def make_handlers(clock: Clock, retry_for: timedelta = timedelta(days=1)) -> dic
             return Outcome.IGNORED
         owner = event.owner_id
         if owner is None and event.order_id is not None:
-            owner = session.scalar(
-                sa.select(OrderOwner.user_id).where(OrderOwner.order_id == event.order_id)
-            )
+            owner = session.scalar(_OWNER_OF_ORDER, {"owned_order": event.order_id})
             if owner is None:
                 return Outcome.RETRY_LATER  # orders.created has not reached us yet
         if owner is None:
@@ -55,21 +68,18 @@ def make_handlers(clock: Clock, retry_for: timedelta = timedelta(days=1)) -> dic
 
 
 def _remember_owner(session: Session, envelope: Envelope) -> None:
-    statement = insert(OrderOwner).values(
-        order_id=uuid.UUID(str(envelope.data["id"])),
-        user_id=uuid.UUID(str(envelope.data["userId"])),
-    )
-    session.execute(statement.on_conflict_do_nothing(index_elements=["order_id"]))
+    owned = {
+        "owned_order": uuid.UUID(str(envelope.data["id"])),
+        "owner": uuid.UUID(str(envelope.data["userId"])),
+    }
+    session.execute(_REMEMBER_OWNER, owned)
 
 
 def _record_deliveries(
     session: Session, event: PublicEvent, owner: uuid.UUID, now: datetime, retry_for: timedelta
 ) -> None:
-    endpoints = session.scalars(
-        sa.select(Endpoint.id).where(
-            Endpoint.user_id == owner, Endpoint.events.contains([event.type])
-        )
-    ).all()
+    subscribed = {"owner": owner, "event_types": [event.type]}
+    endpoints = session.scalars(_SUBSCRIBED, subscribed).all()
     if not endpoints:
         return
     rows = [
