@@ -149,13 +149,30 @@ def validate_data(
     event_type: str, data: Mapping[str, Any], *, strict: bool = True
 ) -> dict[str, Any]:
     """Check `data` against its type's schema and return its JSON form (ids as strings, times Z)."""
+    schema = _schema(event_type, strict)
+    dumped: dict[str, Any] = schema.dump(_load(schema, event_type, data))
+    return dumped
+
+
+def check_data(event_type: str, data: Mapping[str, Any]) -> None:
+    """Check received `data` against its type's schema (unknown fields ignored); nothing else.
+
+    Consumers keep the data as it came: the JSON form validate_data would also build is
+    work every consumer did for every event and threw away (bench/PROFILE.md).
+    """
+    _load(_schema(event_type, strict=False), event_type, data)
+
+
+def _schema(event_type: str, strict: bool) -> ma.Schema:
     schema = _INSTANCES.get((event_type, strict))
     if schema is None:
         raise EventContractError(f"unknown event type {event_type!r}")
+    return schema
+
+
+def _load(schema: ma.Schema, event_type: str, data: Mapping[str, Any]) -> Any:
     try:
-        loaded = schema.load(dict(data))
+        return schema.load(dict(data))
     except ma.ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise EventContractError(f"invalid {event_type} data", messages) from exc
-    dumped: dict[str, Any] = schema.dump(loaded)
-    return dumped

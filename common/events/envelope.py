@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from common.clock import Clock, SystemClock, isoformat_z
-from common.events.catalogue import validate_data
+from common.events.catalogue import check_data, validate_data
 from common.logging import request_id_var
 
 _KEYS = {"id", "type", "occurredAt", "correlationId", "data"}
@@ -61,7 +61,7 @@ class Envelope:
             raise ValueError(f"bad event id or occurredAt: {exc}") from exc
         if occurred_at.tzinfo is None:
             raise ValueError("occurredAt must carry a timezone")
-        validate_data(kind, data, strict=False)
+        check_data(kind, data)
         return cls(event_id, kind, occurred_at.astimezone(UTC), correlation, data)
 
 
