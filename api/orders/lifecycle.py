@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.orders.models import OUTBOX, Order
@@ -69,10 +71,28 @@ def transition(
     One conditional UPDATE (`WHERE status IN (allowed sources)`): of two racing transitions
     PostgreSQL lets exactly one match, the other sees the new status and updates nothing.
     """
-    moved = transition_where(
-        session, Order.id == order_id, target, clock, reason=reason, detail=detail
-    )
+    params = {"order_id": order_id, "moved_at": clock.now(), "why": reason, "detail": detail}
+    moved = list(session.scalars(_move_one(target), params))
+    _record_moves(session, moved, target, clock)
     return moved[0] if moved else None
+
+
+@functools.cache
+def _move_one(target: OrderStatus) -> ReturningUpdate[Order]:
+    """transition()'s UPDATE, built once per target: every saga event of an order runs one."""
+    return (
+        update(Order)
+        .where(Order.id == bindparam("order_id"), Order.status.in_(sources(target)))
+        .values(
+            status=target,
+            version=Order.version + 1,
+            updated_at=bindparam("moved_at"),
+            reason=bindparam("why"),
+            reason_detail=bindparam("detail"),
+        )
+        .returning(Order)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
 
 
 def transition_where(
@@ -100,10 +120,15 @@ def transition_where(
         .execution_options(populate_existing=True, synchronize_session=False)
     )
     moved = list(session.scalars(statement))
+    _record_moves(session, moved, target, clock)
+    return moved
+
+
+def _record_moves(session: Session, moved: list[Order], target: OrderStatus, clock: Clock) -> None:
+    """Each moved order's event, in the outbox of the same transaction."""
     event_type = EVENT_OF_TARGET[target]
     record_many(
         session,
         OUTBOX,
         [(new_event(event_type, snapshot(order), clock=clock), order.id) for order in moved],
     )
-    return moved
