@@ -9,7 +9,9 @@ import threading
 from api.payments.components import Payments, build_payments
 from api.payments.config import PaymentsSettings
 from api.payments.reconciliation import Reconciled, reconcile_payments
+from common.http.health import database_check, redis_check
 from common.logging import configure_logging
+from workers.health_server import heartbeat, serve_worker_health
 from workers.payments.actors import ActorDispatcher
 
 __all__ = ["Reconciled", "main", "reconcile_payments", "run"]
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 def run(payments: Payments, stop: threading.Event) -> None:
     """Reconcile now and then every interval, until `stop` is set."""
     while not stop.is_set():
+        heartbeat.beat()
         try:
             found = payments.reconcile()
         except Exception:  # the loop outlives a database hiccup; the next pass retries
@@ -44,10 +47,19 @@ def main() -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    health = serve_worker_health(
+        "payments-reconciler",
+        {
+            "database": database_check(payments.db.engine),
+            "redis": redis_check(settings.service.redis_url),
+        },
+    )
     log.info("reconciler starting")
     try:
         run(payments, stop)
     finally:
+        if health is not None:
+            health.close()
         payments.close()
     log.info("reconciler stopped")
     return 0
