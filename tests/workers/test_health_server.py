@@ -11,8 +11,8 @@ import pytest
 
 from common.errors import ConfigurationError
 from tests.ports import free_port
-from tests.workers.support import wait_until
 from tests.worker_processes import worker_processes
+from tests.workers.support import wait_until
 from workers.health_server import HealthSettings, Heartbeat, WorkerHealthServer
 
 
