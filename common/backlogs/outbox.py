@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -36,3 +39,30 @@ def open_dead_letters(session: Session, tables: OutboxTables) -> int:
     """Dead letters not yet replayed."""
     dead = tables.dead_letters
     return int(session.scalar(sa.select(sa.func.count()).where(dead.c.replayed_at.is_(None))) or 0)
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    """An event the service wrote about one aggregate, and when the relay published it."""
+
+    event_id: str
+    event_type: str
+    created_at: datetime
+    published_at: datetime | None
+
+
+def events_of_aggregate(
+    session: Session, tables: OutboxTables, aggregate_ids: Sequence[uuid.UUID]
+) -> list[OutboxEvent]:
+    """The outbox events of these aggregates, oldest first (as long as retention keeps them)."""
+    if not aggregate_ids:
+        return []
+    outbox = tables.outbox
+    rows = session.execute(
+        sa.select(
+            outbox.c.event_id, outbox.c.event_type, outbox.c.created_at, outbox.c.published_at
+        )
+        .where(outbox.c.aggregate_id.in_(list(aggregate_ids)))
+        .order_by(outbox.c.sequence)
+    ).all()
+    return [OutboxEvent(str(row[0]), row[1], row[2], row[3]) for row in rows]
