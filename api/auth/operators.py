@@ -56,20 +56,23 @@ def grant(db: Database, email: str) -> bool:
     """Make the user an operator; False if they already were."""
     with db.transaction() as session:
         user_id = _user_id(session, email)
-        added = session.execute(
+        added = session.scalar(
             insert(Operator)
             .values(user_id=user_id, granted_at=datetime.now(UTC))
             .on_conflict_do_nothing()
+            .returning(Operator.user_id)
         )
-        return bool(added.rowcount)  # type: ignore[attr-defined]
+        return added is not None
 
 
 def revoke(db: Database, email: str) -> bool:
     """Take the role away; False if they were not an operator."""
     with db.transaction() as session:
         user_id = _user_id(session, email)
-        removed = session.execute(delete(Operator).where(Operator.user_id == user_id))
-        return bool(removed.rowcount)  # type: ignore[attr-defined]
+        removed = session.scalar(
+            delete(Operator).where(Operator.user_id == user_id).returning(Operator.user_id)
+        )
+        return removed is not None
 
 
 def operators(db: Database) -> list[tuple[str, datetime]]:
