@@ -98,3 +98,13 @@ def queue_collector(redis_url: str, namespace: str, queues: Sequence[str]) -> Co
         ["queue", "state"],
         read,
     )
+
+
+def stuck_runs_collector(read: Callable[[], dict[str, int]]) -> Collector:
+    """Saga runs past their step's deadline, by reason (the console's /ops/stuck lists them)."""
+    return ReadingCollector(
+        "ticketing_saga_stuck_runs",
+        "Purchase saga runs past their step's deadline, by reason",
+        ["reason"],
+        lambda: [((reason,), float(count)) for reason, count in read().items()],
+    )

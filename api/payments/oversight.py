@@ -20,6 +20,7 @@ class StuckPayment:
     """A payment past PAYMENTS_STUCK_AFTER_SECONDS in a state that should have moved on."""
 
     payment: Payment
+    kind: str  # charge_pending or refund_owed
     reason: str
 
 
@@ -58,6 +59,7 @@ def stuck_payments(
     found = [
         StuckPayment(
             payment,
+            "charge_pending",
             f"charge pending for {(now - payment.attempted_at).total_seconds():.0f} s, past "
             f"PAYMENTS_STUCK_AFTER_SECONDS ({stuck_after_seconds:.0f} s)",
         )
@@ -76,6 +78,7 @@ def stuck_payments(
     found += [
         StuckPayment(
             payment,
+            "refund_owed",
             "charged for a cancelled order and not refunded within "
             f"PAYMENTS_STUCK_AFTER_SECONDS ({stuck_after_seconds:.0f} s)",
         )

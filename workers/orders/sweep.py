@@ -21,12 +21,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.orders.config import OrdersSettings
 from api.orders.reactions import expire_overdue
+from api.orders.runs import count_stuck
 from common.clock import Clock, SystemClock
 from common.config import Env
 from common.db import Database
 from common.errors import ConfigurationError
 from common.http.health import database_check
 from common.logging import configure_logging
+from workers.health_collectors import stuck_runs_collector
 from workers.health_server import heartbeat, serve_worker_health
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,12 @@ def run_sweep(db: Database, clock: Clock, settings: SweepSettings, stop: threadi
         stop.wait(settings.pause_after(cancelled))
 
 
+def stuck_orders(db: Database, clock: Clock) -> dict[str, int]:
+    """Unpaid orders past their expiry and the grace, for the stuck-runs gauge."""
+    with db.transaction() as session:
+        return {"unpaid_past_expiry": count_stuck(session, clock.now())}
+
+
 def main() -> int:
     """Sweep the orders database until SIGTERM/SIGINT."""
     service = OrdersSettings.from_env().service
@@ -114,7 +122,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     db = Database.from_url(service.database_url)
-    health = serve_worker_health("orders-sweep", {"database": database_check(db.engine)})
+    health = serve_worker_health(
+        "orders-sweep",
+        {"database": database_check(db.engine)},
+        [stuck_runs_collector(lambda: stuck_orders(db, SystemClock()))],
+    )
     log.info("sweep starting", extra={"intervalSeconds": settings.interval_seconds})
     try:
         run_sweep(db, SystemClock(), settings, stop)

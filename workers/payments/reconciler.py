@@ -8,9 +8,11 @@ import threading
 
 from api.payments.components import Payments, build_payments
 from api.payments.config import PaymentsSettings
+from api.payments.oversight import stuck_payments
 from api.payments.reconciliation import Reconciled, reconcile_payments
 from common.http.health import database_check, redis_check
 from common.logging import configure_logging
+from workers.health_collectors import stuck_runs_collector
 from workers.health_server import heartbeat, serve_worker_health
 from workers.payments.actors import ActorDispatcher
 
@@ -39,6 +41,16 @@ def run(payments: Payments, stop: threading.Event) -> None:
         stop.wait(payments.settings.reconcile_interval_seconds)
 
 
+def stuck_payment_counts(payments: Payments) -> dict[str, int]:
+    """Charges pending and refunds owed past PAYMENTS_STUCK_AFTER_SECONDS, by kind."""
+    counts = {"charge_pending": 0, "refund_owed": 0}
+    with payments.db.transaction() as session:
+        now = payments.clock.now()
+        for stuck in stuck_payments(session, now, payments.settings.stuck_after_seconds):
+            counts[stuck.kind] += 1
+    return counts
+
+
 def main() -> int:
     """Run until SIGTERM or SIGINT; the pass in hand finishes first."""
     settings = PaymentsSettings.from_env()
@@ -53,6 +65,7 @@ def main() -> int:
             "database": database_check(payments.db.engine),
             "redis": redis_check(settings.service.redis_url),
         },
+        [stuck_runs_collector(lambda: stuck_payment_counts(payments))],
     )
     log.info("reconciler starting")
     try:
