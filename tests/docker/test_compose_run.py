@@ -181,9 +181,8 @@ def test_a_purchase_goes_through_every_container(platform: Platform) -> None:
     assert status in {200, 201, 202}, payment
 
     def complete() -> bool:
-        return (
-            call("GET", f"{url}/api/orders/{order['id']}", token=buyer)[1]["status"] == "complete"
-        )
+        status, body = call("GET", f"{url}/api/orders/{order['id']}", token=buyer)
+        return status == 200 and body["status"] == "complete"
 
     eventually(complete, 60, "the order completing")
     sold = eventually(
