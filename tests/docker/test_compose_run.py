@@ -8,6 +8,7 @@ The bases come from Debian packages (deploy/docker/build_image.py): no registry 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,8 +62,10 @@ class Platform:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = [*self.compose, "-p", self.project, "--project-directory", str(ROOT)]
+        # Creating containers on vfs is slow: docker-compose v1 gives up after 60 s otherwise.
+        env = {**os.environ, "COMPOSE_HTTP_TIMEOUT": "900"}
         return subprocess.run(
-            [*command, *args], cwd=ROOT, capture_output=True, text=True, check=False
+            [*command, *args], cwd=ROOT, capture_output=True, text=True, check=False, env=env
         )
 
 
