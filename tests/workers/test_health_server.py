@@ -140,5 +140,9 @@ def test_each_worker_process_serves_health_and_metrics(
             assert 'ticketing_outbox_oldest_unpublished_age_seconds{service="orders"} 0.0' in text
         if worker.endswith("-consumer"):
             assert 'ticketing_dead_letters_open{service="orders"} 0.0' in text
+        if worker == "orders-sweep":
+            assert 'ticketing_saga_stuck_runs{reason="unpaid_past_expiry"} 0.0' in text
+        if worker == "payments-reconciler":
+            assert 'ticketing_saga_stuck_runs{reason="charge_pending"} 0.0' in text
         if worker.endswith("-actors"):
             assert "ticketing_dramatiq_queue_messages{" in text
