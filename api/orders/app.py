@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from api.orders.config import OrdersSettings
+from api.orders.ops_views import install_ops
 from api.orders.services import OrderService
 from api.orders.views import blp
 from common.auth.tokens import install_jwt
@@ -34,4 +35,5 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock | None = Non
     )
     app.extensions["db"] = db
     api.register_blueprint(blp)
+    install_ops(app, api, base, db)
     return app

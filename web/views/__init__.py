@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.views import api_keys, auth, developers, orders, payments, tickets, webhooks
+from web.views import api_keys, auth, developers, ops, orders, payments, tickets, webhooks
 
 
 def register_views(app: Flask) -> None:
@@ -17,5 +17,6 @@ def register_views(app: Flask) -> None:
         developers.bp,
         webhooks.bp,
         api_keys.bp,
+        ops.bp,
     ):
         app.register_blueprint(blueprint)
