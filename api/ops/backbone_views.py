@@ -60,7 +60,7 @@ def backbone_blueprint(service: str, prefix: str) -> Blueprint:
             ops = ops_context()
             return {"service": ops.service, "items": list_dead_letters(ops.db, ops.tables)}
 
-    @blp.route("/dead-letters/<int:letter_id>/replay")
+    @blp.route("/dead-letters/<int(max=9223372036854775807):letter_id>/replay")
     class Replay(MethodView):
         @documented((404, "No such dead letter"), (503, "NATS could not be reached"))
         @blp.response(200, ReplayedSchema)
@@ -78,7 +78,7 @@ def backbone_blueprint(service: str, prefix: str) -> Blueprint:
                 raise ServiceUnavailable(NATS_DOWN) from exc
             return {"replayed": letter_id, "msgId": msg_id}
 
-    @blp.route("/dead-letters/<int:letter_id>/discard")
+    @blp.route("/dead-letters/<int(max=9223372036854775807):letter_id>/discard")
     class Discard(MethodView):
         @documented((404, "No such dead letter"))
         @blp.response(200, DiscardedSchema)

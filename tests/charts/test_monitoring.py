@@ -43,7 +43,7 @@ def test_every_worker_has_heartbeat_liveness_readiness_and_startup_probes(
     render: Render, values: list[str]
 ) -> None:
     workers = worker_deployments(render(values))
-    assert len(workers) == 11
+    assert len(workers) == 13
     for deployment in workers:
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         (port,) = container["ports"]

@@ -113,6 +113,8 @@ WORKERS = {
         "payments",
         ("dramatiq", "workers.payments.actors", "--processes", "1", "--threads", "1"),
     ),
+    "webhooks-consumer": ("webhooks", ("workers.webhooks.consumer",)),
+    "webhooks-dispatcher": ("webhooks", ("workers.webhooks.dispatcher",)),
 }
 
 
@@ -139,7 +141,7 @@ def test_each_worker_process_serves_health_and_metrics(
         if worker.endswith("-relay"):
             assert 'ticketing_outbox_oldest_unpublished_age_seconds{service="orders"} 0.0' in text
         if worker.endswith("-consumer"):
-            assert 'ticketing_dead_letters_open{service="orders"} 0.0' in text
+            assert f'ticketing_dead_letters_open{{service="{service}"}} 0.0' in text
         if worker == "orders-sweep":
             assert 'ticketing_saga_stuck_runs{reason="unpaid_past_expiry"} 0.0' in text
         if worker == "payments-reconciler":
