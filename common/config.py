@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import ConfigurationError
+from common.http.admission import AdmissionSettings
 
 DEV_KEY_MARKER = "ticketing development key"
 DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105
@@ -150,6 +151,7 @@ class ServiceSettings:
     log_level: str = "INFO"
     trusted_proxies: int = 1
     order_expiration_seconds: int = 900
+    admission: AdmissionSettings = field(default_factory=AdmissionSettings)
 
     @property
     def production(self) -> bool:
@@ -170,6 +172,7 @@ class ServiceSettings:
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
             trusted_proxies=env.int("TRUSTED_PROXIES", 1),
             order_expiration_seconds=env.int("ORDER_EXPIRATION_SECONDS", 900),
+            admission=AdmissionSettings.from_env(os.environ if environ is None else environ),
         )
         settings.check()
         return settings

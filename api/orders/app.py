@@ -18,7 +18,7 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock | None = Non
     """Build the orders service from the environment (or the given settings)."""
     settings = settings or OrdersSettings.from_env()
     base = settings.service
-    db = Database.from_url(base.database_url)
+    db = Database.from_url(base.database_url, pool_timeout=base.admission.max_wait_seconds)
     app, api = create_service_app(
         base,
         title="Ticketing orders API",

@@ -41,11 +41,15 @@ class Payments:
 
 
 def build_payments(
-    settings: PaymentsSettings, dispatcher: Dispatcher, clock: Clock | None = None
+    settings: PaymentsSettings,
+    dispatcher: Dispatcher,
+    clock: Clock | None = None,
+    *,
+    pool_timeout: float = 30.0,
 ) -> Payments:
     """Wire the use cases from settings (opens no connection until first used)."""
     clock = clock or SystemClock()
-    db = Database.from_url(settings.service.database_url)
+    db = Database.from_url(settings.service.database_url, pool_timeout=pool_timeout)
     gateway = StripeGateway(settings.stripe)
     charges = Charges(db, gateway, clock, dispatcher)
     return Payments(

@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common.config import ServiceSettings
+from common.http.admission import install_admission
 from common.http.docs import install_swagger_assets, openapi_config
 from common.http.health import Check, install_health
 from common.http.metrics import HttpMetrics
@@ -44,6 +45,7 @@ def create_service_app(
         )
     install_request_hooks(app)
     HttpMetrics(settings.service).install(app)
+    install_admission(app, settings.admission, settings.service)
     install_health(app, checks)
     install_swagger_assets(app, prefix)
     api = ProblemApi(app)
