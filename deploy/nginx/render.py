@@ -46,6 +46,20 @@ WEB_STATIC = StaticFiles("/static", Path(__file__).resolve().parents[2] / "web" 
 
 
 @dataclass(frozen=True)
+class Sizing:
+    """How much of a burst the gateway holds (docs/on-sale.md: where requests wait)."""
+
+    worker_connections: int = 16384
+    open_files: int = 65536
+    backlog: int = 4096  # Linux caps it at net.core.somaxconn (4096 by default since 5.4)
+    upstream_keepalive: int = 64
+
+
+# The gateway's own "try again" answers: the service is down, restarting or too slow.
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True)
 class NamedUpstream:
     """An `upstream` block of the configuration."""
 
@@ -63,6 +77,7 @@ def render_config(
     timeout_seconds: int = 60,
     static: StaticFiles | None = WEB_STATIC,
     page_cache: Path = Path("tmp/pages"),
+    sizing: Sizing = Sizing(),
 ) -> str:
     """The nginx.conf text that routes like `deploy.gateway` with this table (+ static files)."""
     upstreams = {route.upstream for route in routes.routes} | {routes.default}
@@ -90,6 +105,8 @@ def render_config(
         static=static,
         static_types=STATIC_TYPES,
         page_cache=page_cache,
+        sizing=sizing,
+        retry_statuses=RETRY_STATUSES,
     )
 
 
