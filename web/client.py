@@ -22,20 +22,42 @@ JSON_TYPES = ("application/json", "application/problem+json")
 class ApiUnavailable(Exception):
     """The gateway or an API could not be reached, timed out, or failed on its side (5xx)."""
 
-    def __init__(self, detail: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        status: int | None = None,
+        *,
+        retry_after: int | None = None,
+        queue_position: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.status = status
+        # A busy API says when to come back; the waiting room also says the place in line.
+        self.retry_after = retry_after
+        self.queue_position = queue_position
 
 
 class ApiProblem(Exception):
     """An API refused the request with a problem+json answer (4xx)."""
 
-    def __init__(self, status: int, detail: str, errors: Sequence[FieldError] = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: Sequence[FieldError] = (),
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.errors = list(errors)
+        self.retry_after = retry_after
+
+
+def header_int(value: str | None) -> int | None:
+    """A whole-number header (Retry-After in seconds, Queue-Position), or None."""
+    return int(value) if value and value.strip().isdigit() else None
 
 
 def _field_errors(raw: Any) -> list[FieldError]:
@@ -56,6 +78,7 @@ class ApiResponse:
     status: int
     body: Any
     set_cookies: Sequence[str] = field(default=())
+    retry_after: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -71,6 +94,7 @@ class ApiResponse:
             self.status,
             detail,
             _field_errors(body.get("errors")),
+            self.retry_after,
         )
 
     def data(self) -> Any:
@@ -118,11 +142,17 @@ class ApiClient:
             raise ApiUnavailable("The service could not be reached.") from exc
         if response.status >= 500:
             log.warning("%s %s answered %s", method, path, response.status)
-            raise ApiUnavailable("The service is not available right now.", response.status)
+            raise ApiUnavailable(
+                "The service is not available right now.",
+                response.status,
+                retry_after=header_int(response.headers.get("Retry-After")),
+                queue_position=header_int(response.headers.get("Queue-Position")),
+            )
         return ApiResponse(
             status=response.status,
             body=_json_body(response),
             set_cookies=tuple(response.headers.getlist("Set-Cookie")),
+            retry_after=header_int(response.headers.get("Retry-After")),
         )
 
     def close(self) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.views import auth, orders, payments, tickets
+from web.views import auth, orders, payments, tickets, waiting_room
 
 
 def register_views(app: Flask) -> None:
     """Attach every area's pages to the app."""
-    for blueprint in (auth.bp, tickets.bp, orders.bp, payments.bp):
+    for blueprint in (auth.bp, tickets.bp, orders.bp, payments.bp, waiting_room.bp):
         app.register_blueprint(blueprint)
