@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from api.orders.config import FairShare
-from common.errors import TooManyRequests
+from common.errors import FieldError, TooManyRequests
 from common.ratelimit import Decision, RateLimiter
 
 
@@ -22,10 +22,12 @@ class TooManyLiveOrders(TooManyRequests):
 def too_many_live_orders(cap: int, retry_after: int) -> TooManyLiveOrders:
     """The 429 of a buyer at the cap: what to do, and when a held order frees a slot."""
     orders = "order" if cap == 1 else "orders"
-    return TooManyLiveOrders(
+    detail = (
         f"You already hold {cap} unpaid {orders}, the most one buyer may hold at once. "
-        "Pay for or cancel one to reserve another ticket.",
-        headers={"Retry-After": str(max(1, retry_after))},
+        "Pay for or cancel one to reserve another ticket."
+    )
+    return TooManyLiveOrders(
+        detail, [FieldError(detail)], headers={"Retry-After": str(max(1, retry_after))}
     )
 
 
@@ -54,4 +56,7 @@ class ReservationLimits:
         refused = [decision for decision in decisions if not decision.allowed]
         if refused:
             retry_after = max(decision.retry_after for decision in refused)
-            raise TooManyAttempts(headers={"Retry-After": str(retry_after)})
+            detail = TooManyAttempts.default_detail
+            raise TooManyAttempts(
+                detail, [FieldError(detail)], headers={"Retry-After": str(retry_after)}
+            )

@@ -9,7 +9,7 @@ from flask import Response
 
 from api.orders.fair_share import ReservationLimits
 from api.orders.waiting_room import Place, WaitingRoom
-from common.errors import ServiceUnavailable
+from common.errors import FieldError, ServiceUnavailable
 from common.http.problems import PROBLEM_JSON, problem
 
 QUEUE_POSITION_HEADER = "Queue-Position"
@@ -23,9 +23,13 @@ class InLine(ServiceUnavailable):
     def __init__(self, place: Place) -> None:
         self.place = place
         minutes = "second" if place.wait_seconds == 1 else "seconds"
-        super().__init__(
+        detail = (
             f"You are number {place.position} in line, about {place.wait_seconds} {minutes}. "
-            "Try again after Retry-After seconds to keep your place.",
+            "Try again after Retry-After seconds to keep your place."
+        )
+        super().__init__(
+            detail,
+            [FieldError(detail)],
             headers={
                 "Retry-After": str(place.retry_after),
                 QUEUE_POSITION_HEADER: str(place.position),

@@ -17,6 +17,7 @@ import uuid
 import redis
 
 from api.payments.domain import OrderNotReplicatedYet
+from common.errors import FieldError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ class OrderArrival:
     def ensure_gone(self, order_id: uuid.UUID) -> None:
         """Raise 409 with Retry-After while the order may still arrive; return once it cannot."""
         if self.still_expected(order_id):
-            raise OrderNotReplicatedYet(headers={"Retry-After": "1"})
+            detail = OrderNotReplicatedYet.default_detail
+            raise OrderNotReplicatedYet(detail, [FieldError(detail)], {"Retry-After": "1"})
 
     def _first(self, order_id: uuid.UUID, now: float) -> float:
         keep_ms = int(max(self.grace_seconds * 10, 60) * 1000)
