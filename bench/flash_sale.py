@@ -67,6 +67,7 @@ class Tally:
     positions: list[int] = field(default_factory=list)
     queued_waits: list[float] = field(default_factory=list)
     longest_line: int = 0
+    decided_at: list[float] = field(default_factory=list)
 
     def record(self, answer: Answer, elapsed_ms: float, ticket: str, buyer: User) -> None:
         self.statuses[answer.status] += 1
@@ -80,6 +81,8 @@ class Tally:
         position = answer.header_int("Queue-Position")
         if position is not None:
             self.positions.append(position)
+        if answer.status in (201, 409):
+            self.decided_at.append(time.perf_counter())
         if answer.status == 201 and isinstance(answer.body, dict):
             self.winner_ms.append(elapsed_ms)
             self.winners[ticket].append(buyer.id)
@@ -227,6 +230,9 @@ def report(
     most_unpaid, doubled_live = database_figures(stack)
     sold, attempted = len(tally.winners), len(tally.attempted)
     all_p99 = percentile(tally.latencies_ms, 0.99) if tally.latencies_ms else float("nan")
+    busy = tally.statuses[503] - len(tally.positions)
+    span = max(tally.decided_at, default=0) - min(tally.decided_at, default=0)
+    decided = len(tally.decided_at) / span if span > 0 else float("nan")
     lines = [
         f"== {connections} connections: {sent} requests in {seconds:.1f} s",
         f"  answered            {100 * answered / max(sent, 1):.1f} % ({answered}/{sent})"
