@@ -237,7 +237,11 @@ def report(
         f"== {connections} connections: {sent} requests in {seconds:.1f} s",
         f"  answered            {100 * answered / max(sent, 1):.1f} % ({answered}/{sent})"
         + (f"; no answer: {dict(tally.errors)}" if tally.errors else ""),
-        f"  status codes        {codes}" + (f"  (outside 201/409/429/503: {odd})" if odd else ""),
+        f"  status codes        {codes}"
+        + (f"  (outside 201/409/429/503: {odd})" if odd else "")
+        + f"; 503: {len(tally.positions)} with a place in line, {busy} busy",
+        f"  decided             {len(tally.decided_at)} reservations answered 201/409, "
+        f"{decided:.0f}/s while they lasted",
         "  Retry-After         "
         + (
             "on every 429 and 503"
