@@ -1,13 +1,15 @@
-"""Bounded waiting: a request that cannot start within the bound gets a fast 503, never a hang.
+"""Bounded waiting: a request that cannot be answered within the bound gets a fast 503.
 
 Requests wait in three places before a service works on them: NGINX (connecting to the
-upstream), gunicorn (the listen backlog, then the gthread queue until a thread is free) and
-the database pool. NGINX stamps `X-Request-Start: t=<seconds since the epoch>` when it
-receives a request; the gate below, the first thing a gunicorn thread runs, answers 503 at
-once when that stamp is older than the bound (the client waited long enough; working on it
-now would only make every later request late too). It then takes one of a limited number of
-slots per process, waiting at most what is left of the bound. The database pool waits at
-most the bound as well (common.db.make_engine), and a pool time-out is a 503 too.
+upstream, at most 64 at a service at once), gunicorn (the listen backlog, then the gthread
+queue until a thread is free) and the database pool. NGINX stamps `X-Request-Start:
+t=<seconds since the epoch>` when it receives a request; the gate below, the first thing a
+gunicorn thread runs, answers 503 at once when that stamp is older than the bound less the
+time the service has recently taken to answer (at most half the bound): it could not answer
+within the bound, and working on it now would only make every later request late too. It
+then takes one of a limited number of slots per process (ADMISSION_CONCURRENCY), waiting at
+most what is left of the bound. The database pool waits at most the bound as well
+(common.db.make_engine), and a pool time-out is a 503 too.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # A stamp further in the past than this is a clock that disagrees, not a queue.
 MAX_BELIEVABLE_AGE_SECONDS = 120.0
 DEFAULT_MAX_WAIT_SECONDS = 1.0
+# Weight of the latest request in the moving average of the time the service takes.
+SERVICE_TIME_WEIGHT = 0.1
 
 log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
@@ -118,6 +122,9 @@ class AdmissionGate:
             registry=registry,
         )  # fmt: skip
         self.service = service
+        # The recent time to answer once started (a moving average, updated without a lock:
+        # a lost update among racing threads only delays the average by one request).
+        self.service_seconds = 0.0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "") in EXEMPT_PATHS:
@@ -139,10 +146,13 @@ class AdmissionGate:
     def _run(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         gauge = self.in_flight.labels(self.service)
         gauge.inc()
+        started = time.perf_counter()
         try:
             return self.app(environ, start_response)
         finally:
             gauge.dec()
+            took = time.perf_counter() - started
+            self.service_seconds += SERVICE_TIME_WEIGHT * (took - self.service_seconds)
 
     def _turn_away(
         self, environ: dict[str, Any], start_response: StartResponse, reason: str
