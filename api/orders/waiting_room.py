@@ -38,7 +38,11 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local saved = redis.call('HMGET', bucket, 'tokens', 'ms')
 local tokens, since = tonumber(saved[1]), tonumber(saved[2])
 if tokens == nil or since == nil then tokens, since = burst, now end
-tokens = math.min(burst, tokens + math.max(0, now - since) * rate / 1000)
+-- While buyers wait, the line moves at `rate` however rarely anyone looks: the time since
+-- the last look counts in full (up to keep_ms: longer, and everyone in line has left).
+local cap = burst
+if redis.call('EXISTS', line) == 1 then cap = burst + rate * keep_ms / 1000 end
+tokens = math.min(cap, tokens + math.max(0, now - since) * rate / 1000)
 local skipped = 0
 while tokens >= 1 and skipped < 1000 do
   local head = redis.call('ZRANGE', line, 0, 0)[1]

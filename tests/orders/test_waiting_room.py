@@ -148,3 +148,18 @@ def test_an_integrator_in_line_gets_503_with_retry_after_and_the_position(
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "waiting_room_length 1.0" in metrics
     assert "waiting_room_admission_rate 0.1" in metrics
+
+
+def test_the_line_moves_at_the_admission_rate_however_rarely_anyone_comes_back(
+    make_room: Callable[..., WaitingRoom],
+) -> None:
+    room = make_room(rate=10)
+    room.enter(uuid.uuid4())
+    for _ in range(19):
+        room.enter(uuid.uuid4())
+    me = uuid.uuid4()
+    assert room.enter(me).position == 20
+
+    time.sleep(2.1)  # nobody looks meanwhile: 21 admissions are due
+
+    assert room.where(me).admitted
