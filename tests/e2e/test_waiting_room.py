@@ -50,7 +50,8 @@ def test_a_buyer_in_line_sees_the_place_and_wait_and_the_page_takes_them_to_the_
     status = buyer.page.get_by_role("status")
     expect(status).to_have_text(re.compile(r"You are number \d+ in line, about \d+ seconds?\."))
     position = int(re.findall(r"number (\d+)", status.inner_text())[0])
-    assert AHEAD < position <= AHEAD + 5  # behind those who came first (others may join)
+    # Behind those who came first, less the few let in since (40 a second).
+    assert AHEAD - 40 < position <= AHEAD + 5
     refresh = buyer.page.locator('meta[http-equiv="refresh"]')
     assert int(refresh.get_attribute("content") or "0") >= 1
     buyer.shot("waiting-room")
