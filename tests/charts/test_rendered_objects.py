@@ -325,5 +325,6 @@ def test_the_ingress_keeps_upstream_connections_alive_and_services_bound_their_w
         container = deployment(defaults, name)["spec"]["template"]["spec"]["containers"][0]
         assert env_of(container)["ADMISSION_MAX_WAIT_SECONDS"]["value"] == "1"
     (stamped,) = of_kind(render(sets=["ingress.requestStartSnippet=true"]), "Ingress")
-    snippet = stamped["metadata"]["annotations"]["nginx.ingress.kubernetes.io/configuration-snippet"]
+    annotations = stamped["metadata"]["annotations"]
+    snippet = annotations["nginx.ingress.kubernetes.io/configuration-snippet"]
     assert snippet == 'proxy_set_header X-Request-Start "t=${msec}";'
