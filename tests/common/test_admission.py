@@ -32,15 +32,21 @@ from tests.common.admission_app import WORK_SECONDS, create_app
 from tests.local_stack.processes import wait_for_port
 from tests.ports import free_port
 
+SERVICE_BUSY = "The service is busy; try again in a moment."
+GATEWAY_BUSY = "The service behind this path is busy or unavailable; try again shortly"
 
-def assert_shed(status: int, headers: Any, body: dict[str, Any]) -> None:
+
+def assert_shed(
+    status: int, headers: Any, body: dict[str, Any], detail: str = SERVICE_BUSY
+) -> None:
     assert status == 503
     assert headers["Content-Type"] == "application/problem+json"
     assert headers["Retry-After"] == "1"
     assert body["status"] == 503
     assert body["title"] == "Service Unavailable"
-    assert body["detail"] == "The service is busy; try again in a moment."
-    assert body["errors"] == [{"message": body["detail"], "field": None}]
+    assert body["detail"] == detail
+    if detail == SERVICE_BUSY:
+        assert body["errors"] == [{"message": body["detail"], "field": None}]
 
 
 @pytest.fixture
@@ -175,3 +181,25 @@ def test_a_burst_beyond_what_the_service_can_start_in_time_gets_fast_503s_throug
             assert_shed(status, headers, body)
     # Nobody waits for the whole queue: 12 x 0.4 s of work would take 4.8 s.
     assert max(seconds for _, _, _, seconds in answers) < 2.0
+
+
+def test_more_requests_than_a_service_may_hold_get_the_gateways_503_at_once(
+    probe_behind_nginx: str,
+) -> None:
+    def call(_: int) -> tuple[int, Any, dict[str, Any], float]:
+        started = time.monotonic()
+        response = requests.get(f"{probe_behind_nginx}/api/probe/work", timeout=30)
+        return response.status_code, response.headers, response.json(), time.monotonic() - started
+
+    with concurrent.futures.ThreadPoolExecutor(100) as pool:
+        answers = list(pool.map(call, range(100)))
+
+    details = Counter(body.get("detail") for _, _, body, _ in answers)
+    # 64 reach the service (Sizing.upstream_inflight): it serves what it can start in time
+    # and sheds the rest; the gateway turns the others away without queueing them.
+    assert details[GATEWAY_BUSY] >= 100 - 64, details
+    for status, headers, body, _ in answers:
+        if status == 503:
+            assert_shed(status, headers, body, body["detail"])
+            assert body["detail"] in (SERVICE_BUSY, GATEWAY_BUSY)
+    assert max(seconds for _, _, _, seconds in answers) < 2.5
