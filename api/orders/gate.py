@@ -22,9 +22,9 @@ class InLine(ServiceUnavailable):
 
     def __init__(self, place: Place) -> None:
         self.place = place
-        minutes = "second" if place.wait_seconds == 1 else "seconds"
+        unit = "second" if place.wait_seconds == 1 else "seconds"
         detail = (
-            f"You are number {place.position} in line, about {place.wait_seconds} {minutes}. "
+            f"You are number {place.position} in line, about {place.wait_seconds} {unit}. "
             "Try again after Retry-After seconds to keep your place."
         )
         super().__init__(
