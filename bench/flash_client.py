@@ -43,13 +43,13 @@ class Connection:
                 self.host, self.port, local_addr=(self.source, 0), limit=1 << 20
             )
 
-    async def send(self, method: str, path: str, document: Any, token: str) -> Answer:
+    async def send(self, method: str, path: str, document: Any, token: str | None) -> Answer:
         """Send one JSON request; an Answer with status 0 when the connection failed."""
         body = b"" if document is None else json.dumps(document).encode()
-        head = (
-            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n"
-        )
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        if token:
+            head += f"Authorization: Bearer {token}\r\n"
+        head += f"Content-Length: {len(body)}\r\n"
         if body:
             head += "Content-Type: application/json\r\n"
         try:

@@ -32,7 +32,7 @@ import redis
 import sqlalchemy as sa
 
 from bench.flash_client import Answer, Connection
-from bench.load import User, percentile, sign_up_many, source_address
+from bench.load import PASSWORD, User, percentile, source_address
 from bench.order_creation import REPLICA_COUNT, Accounting, _list_tickets, wait_until
 from bench.stack import REDIS_URL, Stack, running_stack
 
@@ -190,6 +190,38 @@ async def _cancel(base: str, orders: Sequence[tuple[User, str]]) -> None:
     await asyncio.gather(*(one(buyer, order_id) for buyer, order_id in orders))
 
 
+async def _sign_up(base: str, index: int, tag: str) -> User:
+    """Sign up and take a bearer token, coming back when told to (a busy auth sheds too)."""
+    connection = Connection(base, source_address(index))
+    credentials = {"email": f"flash-{tag}-{index}@example.com", "password": PASSWORD}
+    answers: list[Answer] = []
+    for path, expected in (("/api/users/signup", 201), ("/api/users/tokens", 200)):
+        for _ in range(60):
+            answer = await connection.send("POST", path, credentials, None)
+            if answer.status == expected:
+                answers.append(answer)
+                break
+            retry = answer.header_int("Retry-After")
+            if answer.status not in (429, 503) or retry is None:
+                raise RuntimeError(f"{path} answered {answer.status}: {answer.body}")
+            await asyncio.sleep(min(retry, MAX_RETRY_AFTER))
+        else:
+            raise RuntimeError(f"{path}: still busy after a minute")
+    connection.close()
+    created, tokens = answers[0].body, answers[1].body
+    return User(index, uuid.UUID(created["id"]), credentials["email"], tokens["accessToken"])
+
+
+async def sign_up_all(base: str, count: int, tag: str, at_once: int = 8) -> list[User]:
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(index: int) -> User:
+        async with gate:
+            return await _sign_up(base, index, tag)
+
+    return list(await asyncio.gather(*(one(index) for index in range(count))))
+
+
 def reset_line_and_limits() -> None:
     """Empty the waiting room and the reservation limits between levels."""
     client = redis.Redis.from_url(REDIS_URL)
@@ -309,9 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     extra.update(item.split("=", 1) for item in args.env)
     tag = uuid.uuid4().hex[:8]
     with running_stack(extra_env=extra, log_level=extra["LOG_LEVEL"]) as stack:
-        users = asyncio.run(
-            sign_up_many(stack.gateway_url, 0, args.buyers + args.sellers, tag, at_once=8)
-        )
+        users = asyncio.run(sign_up_all(stack.gateway_url, args.buyers + args.sellers, tag))
         buyers, sellers = users[: args.buyers], users[args.buyers :]
         print(
             f"flash sale: {args.tickets} tickets per level, {len(buyers)} buyers, "
