@@ -63,8 +63,9 @@ def _reserve(ticket_id: str) -> ResponseReturnValue:
     try:
         order = api().post("/api/orders", {"ticketId": ticket_id}).data()
     except ApiUnavailable as busy:
-        if busy.queue_position is None:
+        if busy.retry_after is None:
             raise
+        # In line again, or admitted but the service is busy this second: try again shortly.
         return _line_page(
             ticket_id,
             {"position": busy.queue_position, "retryAfter": busy.retry_after, "waitSeconds": 0},
