@@ -27,7 +27,7 @@ from deploy.gateway.routes import Route, RouteTable, Upstream
 from deploy.local.gateway_process import find_nginx
 from deploy.local.procfile import gunicorn_argv
 from deploy.local.settings import PROJECT_ROOT
-from deploy.nginx.render import nginx_command, remove_page_cache, write_config
+from deploy.nginx.render import Sizing, nginx_command, remove_page_cache, write_config
 from tests.common.admission_app import WORK_SECONDS, create_app
 from tests.local_stack.processes import wait_for_port
 from tests.ports import free_port
@@ -195,9 +195,9 @@ def test_more_requests_than_a_service_may_hold_get_the_gateways_503_at_once(
         answers = list(pool.map(call, range(100)))
 
     details = Counter(body.get("detail") for _, _, body, _ in answers)
-    # 64 reach the service (Sizing.upstream_inflight): it serves what it can start in time
+    # Sizing.upstream_inflight reach the service: it serves what it can start in time
     # and sheds the rest; the gateway turns the others away without queueing them.
-    assert details[GATEWAY_BUSY] >= 100 - 64, details
+    assert details[GATEWAY_BUSY] >= 100 - Sizing().upstream_inflight, details
     for status, headers, body, _ in answers:
         if status == 503:
             assert_shed(status, headers, body, body["detail"])
