@@ -9,6 +9,7 @@ makes K attempts in all. A client behaves as a well-mannered buyer does: after a
 with Retry-After (at most 10 s) it comes back then with the same attempt (keeping its place
 in the waiting room), for at most --patience seconds. Every answer is counted.
 
+An unreported warm-up level comes first (open pools and connections, as on a live platform).
 Between levels the winners cancel their orders (the cap counts unpaid orders) and the
 line and the reservation limits are emptied, so each level starts from the same state.
 Use a Redis of your own (BENCH_REDIS_URL): the line's keys are global to a Redis.
