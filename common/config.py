@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import ConfigurationError
-from common.http.admission import AdmissionSettings
+from common.http.admission_settings import AdmissionSettings
 
 DEV_KEY_MARKER = "ticketing development key"
 DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105

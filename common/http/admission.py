@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, request
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from common.errors import ConfigurationError
+from common.http.admission_settings import AdmissionSettings
 
 PROBLEM_JSON = "application/problem+json"
 START_HEADER = "HTTP_X_REQUEST_START"
@@ -35,42 +33,12 @@ START_HEADER = "HTTP_X_REQUEST_START"
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # A stamp further in the past than this is a clock that disagrees, not a queue.
 MAX_BELIEVABLE_AGE_SECONDS = 120.0
-DEFAULT_MAX_WAIT_SECONDS = 1.0
 # Weight of the latest request in the moving average of the time the service takes.
 SERVICE_TIME_WEIGHT = 0.1
 
 log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-@dataclass(frozen=True)
-class AdmissionSettings:
-    """ADMISSION_MAX_WAIT_SECONDS (1) bounds every wait; ADMISSION_CONCURRENCY (0 = threads)."""
-
-    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
-    concurrency: int = 0
-
-    @property
-    def retry_after(self) -> int:
-        """Seconds a shed client should wait before trying again."""
-        return max(1, math.ceil(self.max_wait_seconds))
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> AdmissionSettings:
-        raw = environ.get("ADMISSION_MAX_WAIT_SECONDS") or str(DEFAULT_MAX_WAIT_SECONDS)
-        try:
-            max_wait = float(raw)
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"ADMISSION_MAX_WAIT_SECONDS must be a number: {raw!r}"
-            ) from exc
-        if not 0 < max_wait <= 60:
-            raise ConfigurationError("ADMISSION_MAX_WAIT_SECONDS must be above 0 and at most 60")
-        raw_slots = environ.get("ADMISSION_CONCURRENCY") or "0"
-        if not raw_slots.isdigit():
-            raise ConfigurationError(f"ADMISSION_CONCURRENCY must be a whole number: {raw_slots!r}")
-        return cls(max_wait_seconds=max_wait, concurrency=int(raw_slots))
 
 
 def queued_seconds(stamp: str | None, now: float) -> float:

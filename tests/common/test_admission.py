@@ -22,7 +22,8 @@ from flask.testing import FlaskClient
 
 from common.config import ServiceSettings
 from common.errors import ConfigurationError
-from common.http.admission import AdmissionSettings, queued_seconds
+from common.http.admission import queued_seconds
+from common.http.admission_settings import AdmissionSettings
 from deploy.gateway.routes import Route, RouteTable, Upstream
 from deploy.local.gateway_process import find_nginx
 from deploy.local.procfile import gunicorn_argv
