@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from common.http.client_address import vouch
 from common.http.requests import REQUEST_ID_HEADER
 from common.logging import request_id_var
 from web.client import ApiClient, ApiUnavailable
@@ -26,13 +25,11 @@ def api() -> ApiSession:
     """The API session of the request in hand, created on first use."""
     if "api" not in g:
         client: ApiClient = current_app.extensions["api_client"]
-        address = request.remote_addr
         g.api = ApiSession(
             client,
             request.cookies,
             request_id=g.get("request_id"),
-            client_address=address,
-            client_headers=vouch(address, current_app.config["SECRET_KEY"]) if address else None,
+            client_address=request.remote_addr,
         )
     return g.api  # type: ignore[no-any-return]
 

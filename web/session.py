@@ -39,14 +39,11 @@ class ApiSession:
         *,
         request_id: str | None = None,
         client_address: str | None = None,
-        client_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
         self.jar = CookieJar(cookies)
         self.request_id = request_id
         self.client_address = client_address
-        # The browser's address, vouched for (common/http/client_address.py).
-        self.client_headers = dict(client_headers or {})
         self.set_cookies: list[str] = []
         self._refresh_tried = False
         self._user: dict[str, Any] | None = None
@@ -133,7 +130,6 @@ class ApiSession:
             headers["X-Request-Id"] = self.request_id
         if self.client_address:
             headers["X-Forwarded-For"] = self.client_address
-        headers.update(self.client_headers)
         return headers
 
     def _csrf_token(self, path: str) -> str | None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -30,7 +30,6 @@ from api.orders.waiting_room_schemas import (
 )
 from common.auth.current_user import require_user
 from common.clock import isoformat_z
-from common.http.client_address import client_address
 from common.http.docs import SECURITY
 from common.http.problems import PROBLEM_JSON, ProblemSchema
 from common.money import format_cents
@@ -139,7 +138,7 @@ class Orders(MethodView):
     def post(self, body: dict[str, uuid.UUID]) -> dict[str, Any]:
         """Order a ticket: it is held for you until `expiresAt` unless you pay first."""
         buyer = require_user()
-        gate().admit(buyer.id, client_address())
+        gate().admit(buyer.id, request.remote_addr)
         return order_body(service().create(buyer.id, body["ticketId"]))
 
 

@@ -22,7 +22,6 @@ from werkzeug.serving import make_server
 from api.orders.models import Order
 from api.orders.state import UNPAID_STATUSES
 from common.db import Database
-from common.http.client_address import vouch
 from tests.orders.conftest import order_ticket
 
 Auth = Callable[[uuid.UUID], dict[str, str]]
@@ -208,27 +207,3 @@ def test_one_address_trying_too_often_gets_429_whoever_signs_in(
 
     assert statuses == [201, 201, 201, 429]
     assert elsewhere.status_code == 201
-
-
-def test_the_webs_vouched_for_browser_address_counts_and_a_forged_one_does_not(
-    on_sale: Callable[..., Flask], seed_ticket: Callable[..., uuid.UUID], auth: Auth
-) -> None:
-    app = on_sale(ORDERS_ATTEMPTS_PER_ADDRESS="2")
-    client, secret = app.test_client(), str(app.config["SECRET_KEY"])
-
-    def attempt(headers: dict[str, str]) -> int:
-        response = client.post(
-            "/api/orders",
-            json={"ticketId": str(seed_ticket())},
-            headers={**auth(uuid.uuid4()), **headers},
-            environ_base={"REMOTE_ADDR": "10.0.0.5"},  # the web, for every browser
-        )
-        return int(response.status_code)
-
-    browser = vouch("203.0.113.50", secret)
-    other_browser = vouch("203.0.113.51", secret)
-    forged = {**vouch("203.0.113.52", "not the secret")}
-
-    assert [attempt(browser) for _ in range(3)] == [201, 201, 429]
-    assert attempt(other_browser) == 201  # the web's own address is not what counts
-    assert [attempt(forged) for _ in range(3)] == [201, 201, 429]  # counted as the web's

@@ -7,13 +7,10 @@ import time
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from common.http.client_address import vouch
 from tests.web.conftest import Backend
 from tests.web.pages import buy, sell, sign_up, submit, text, why
-from web.context import api
 
 
 @pytest.fixture
@@ -95,12 +92,3 @@ def test_a_buyer_in_line_sees_their_place_and_is_taken_to_the_order_when_admitte
     assert line.headers["Location"].startswith("/orders/")
     order = second.get(line.headers["Location"])
     assert "It was your turn: the ticket is held for you while you pay." in text(order)
-
-
-def test_the_web_vouches_for_the_browsers_address_to_the_apis(web_app: Flask) -> None:
-    with web_app.test_request_context("/", environ_base={"REMOTE_ADDR": "203.0.113.7"}):
-        headers = api()._headers("POST", "/api/orders")
-
-    assert headers["X-Client-Address"] == "203.0.113.7"
-    expected = vouch("203.0.113.7", str(web_app.config["SECRET_KEY"]))
-    assert headers["X-Client-Address-Signature"] == expected["X-Client-Address-Signature"]
