@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from common.http.admission_settings import AdmissionSettings
 DEV_KEY_MARKER = "ticketing development key"
 DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105
 DEV_SECRET_KEY = "ticketing-development-secret-key"  # noqa: S105
+SESSION_SERVICES = frozenset({"web"})
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ticketing"
 
 
@@ -136,6 +138,22 @@ class JwtSettings:
         return problems
 
 
+LOOPBACK = "127.0.0.0/8,::1/128"
+
+
+def _networks(name: str, value: str) -> str:
+    """A comma-separated list of addresses or CIDR blocks, checked now rather than per request."""
+    for item in value.split(","):
+        if item.strip():
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"{name} must list addresses or CIDR blocks (e.g. 10.0.0.0/8): {item!r}"
+                ) from exc
+    return value
+
+
 @dataclass(frozen=True)
 class ServiceSettings:
     """Everything an HTTP service or worker of this platform reads from the environment."""
@@ -149,7 +167,8 @@ class ServiceSettings:
     jwt: JwtSettings = field(default_factory=JwtSettings)
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
-    trusted_proxies: int = 1
+    # Addresses/CIDR blocks of the proxies whose X-Forwarded-* are believed (loopback locally).
+    trusted_proxies: str = LOOPBACK
     order_expiration_seconds: int = 900
     admission: AdmissionSettings = field(default_factory=AdmissionSettings)
 
@@ -170,7 +189,7 @@ class ServiceSettings:
             jwt=JwtSettings.from_env(env),
             max_body_bytes=env.int("MAX_BODY_BYTES", 1024 * 1024),
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
-            trusted_proxies=env.int("TRUSTED_PROXIES", 1),
+            trusted_proxies=_networks("TRUSTED_PROXIES", env.str("TRUSTED_PROXIES", LOOPBACK)),
             order_expiration_seconds=env.int("ORDER_EXPIRATION_SECONDS", 900),
             admission=AdmissionSettings.from_env(os.environ if environ is None else environ),
         )
@@ -186,7 +205,8 @@ class ServiceSettings:
         if not self.production:
             return
         problems = self.jwt.production_problems()
-        if self.secret_key == DEV_SECRET_KEY:
+        # Only the web keeps a signed session; the chart mounts SECRET_KEY nowhere else.
+        if self.service in SESSION_SERVICES and self.secret_key == DEV_SECRET_KEY:
             problems.append("SECRET_KEY is the development secret")
         if problems:
             raise ConfigurationError("refusing to start in production: " + "; ".join(problems))

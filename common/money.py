@@ -42,6 +42,9 @@ def parse_price(value: object) -> int:
         raise InvalidAmount("Price must be a number or a decimal string.") from exc
     if not amount.is_finite():
         raise InvalidAmount("Price must be a finite number.")
+    # Range first: quantizing an amount as large as -1e89 overflows the decimal context.
+    if amount <= 0:
+        raise InvalidAmount("Price must be greater than 0.")
     if amount > MAX_CENTS:
         raise InvalidAmount("Price must be at most 1000000.00.")
     if amount != amount.quantize(Decimal("0.01")):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common.http.health import install_health
 from common.http.metrics import HttpMetrics
+from common.http.proxies import TrustedProxies, parse_networks
+from common.http.responses import install_response_rules
 from common.logging import configure_logging
 from web.client import ApiClient
 from web.config import WebSettings
@@ -15,6 +16,7 @@ from web.errors import install_error_pages
 from web.formatting import install_filters
 from web.forms import check_csrf, csrf_token
 from web.headers import install_security_headers
+from web.operations import guard_operations
 from web.views import register_views
 
 SESSION_COOKIE = "web_session"
@@ -34,13 +36,9 @@ def create_app(settings: WebSettings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=base.jwt.cookie_secure,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    if base.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app,
-            x_for=base.trusted_proxies,
-            x_proto=base.trusted_proxies,
-            x_host=base.trusted_proxies,
-        )
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, parse_networks(base.trusted_proxies)
+    )
     app.extensions["web_settings"] = settings
     client = ApiClient(
         settings.gateway_url,
@@ -53,9 +51,11 @@ def create_app(settings: WebSettings | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     install_filters(app)
+    guard_operations(app)
     HttpMetrics(base.service).install(app)
     install_health(app, {})
     install_error_pages(app)
     install_security_headers(app)
+    install_response_rules(app, base.production)
     register_views(app)
     return app

@@ -46,7 +46,7 @@ class ApiProblem(Exception):
         status: int,
         detail: str,
         errors: Sequence[FieldError] = (),
-        retry_after: int | None = None,
+        retry_after: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -78,7 +78,7 @@ class ApiResponse:
     status: int
     body: Any
     set_cookies: Sequence[str] = field(default=())
-    retry_after: int | None = None
+    retry_after: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -90,12 +90,7 @@ class ApiResponse:
         detail = body.get("detail")
         if not isinstance(detail, str) or not detail:
             detail = f"The request failed ({self.status})."
-        return ApiProblem(
-            self.status,
-            detail,
-            _field_errors(body.get("errors")),
-            self.retry_after,
-        )
+        return ApiProblem(self.status, detail, _field_errors(body.get("errors")), self.retry_after)
 
     def data(self) -> Any:
         """The JSON body of a successful answer; raises ApiProblem otherwise."""
@@ -152,7 +147,7 @@ class ApiClient:
             status=response.status,
             body=_json_body(response),
             set_cookies=tuple(response.headers.getlist("Set-Cookie")),
-            retry_after=header_int(response.headers.get("Retry-After")),
+            retry_after=response.headers.get("Retry-After"),
         )
 
     def close(self) -> None:

@@ -46,6 +46,8 @@ def safe_next(target: str | None, default: str = "/") -> str:
     """A same-site path to go back to, never another site (no open redirects)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return default  # CR/LF would split the Location header; other controls are no path
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return default

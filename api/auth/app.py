@@ -7,9 +7,10 @@ from typing import Any
 import redis
 from flask import Flask
 
+from api.auth.api_keys import install_api_keys
 from api.auth.config import AuthSettings
 from api.auth.passwords import Passwords
-from api.auth.ratelimit import SigninLimiter
+from api.auth.ratelimit import SigninLimiter, SignupLimiter
 from api.auth.services import AuthService
 from api.auth.views import blp
 from common.auth.tokens import install_jwt
@@ -17,6 +18,7 @@ from common.clock import Clock, SystemClock
 from common.db import Database
 from common.http.app import create_service_app
 from common.http.health import database_check, redis_check
+from common.ratelimit import RateLimiter
 
 
 def create_app(settings: AuthSettings | None = None, clock: Clock | None = None) -> Flask:
@@ -33,18 +35,20 @@ def create_app(settings: AuthSettings | None = None, clock: Clock | None = None)
         checks={"database": database_check(db.engine), "redis": redis_check(base.redis_url)},
     )
     jwt = install_jwt(app, base.jwt)
+    registry = app.extensions["metrics"].registry
+    revocations = app.extensions["revocations"]
     service = AuthService(
         db=db,
         passwords=Passwords(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
         limiter=SigninLimiter(
-            redis_client,
-            ip_limit=settings.signin_ip_limit,
-            ip_window=settings.signin_ip_window_seconds,
-            email_failures=settings.signin_email_failures,
-            email_window=settings.signin_email_window_seconds,
+            RateLimiter(redis_client, name="signin", registry=registry), settings.signin
         ),
+        signup_limiter=SignupLimiter(
+            RateLimiter(redis_client, name="signup", registry=registry), settings.signup
+        ),
+        revocations=revocations,
         clock=clock or SystemClock(),
         access_expires_in=base.jwt.access_expires_seconds,
         refresh_expires_in=base.jwt.refresh_expires_seconds,
@@ -58,4 +62,5 @@ def create_app(settings: AuthSettings | None = None, clock: Clock | None = None)
     app.extensions["auth_service"] = service
     app.extensions["db"] = db
     api.register_blueprint(blp)
+    install_api_keys(app, api, db, redis_client, clock or SystemClock(), base.jwt)
     return app

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
+from api.auth.ratelimit import SigninPolicy, SignupPolicy
 from common.config import Env, ServiceSettings
 from common.errors import ConfigurationError
 
@@ -17,10 +19,8 @@ class AuthSettings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
     argon2_parallelism: int = 4
-    signin_ip_limit: int = 30
-    signin_ip_window_seconds: int = 60
-    signin_email_failures: int = 5
-    signin_email_window_seconds: int = 15 * 60
+    signin: SigninPolicy = field(default_factory=SigninPolicy)
+    signup: SignupPolicy = field(default_factory=SignupPolicy)
     # A refresh token presented again this soon after its rotation is a second tab or a
     # retried request racing the first, not a theft: it gets a successor of its own.
     refresh_reuse_grace_seconds: int = 10
@@ -36,12 +36,36 @@ class AuthSettings:
             argon2_time_cost=env.int("ARGON2_TIME_COST", 3),
             argon2_memory_kib=env.int("ARGON2_MEMORY_KIB", 64 * 1024),
             argon2_parallelism=env.int("ARGON2_PARALLELISM", 4),
-            signin_ip_limit=env.int("SIGNIN_IP_LIMIT", 30),
-            signin_ip_window_seconds=env.int("SIGNIN_IP_WINDOW_SECONDS", 60),
-            signin_email_failures=env.int("SIGNIN_EMAIL_FAILURES", 5),
-            signin_email_window_seconds=env.int("SIGNIN_EMAIL_WINDOW_SECONDS", 15 * 60),
+            signin=_positive(
+                SigninPolicy(
+                    ip_limit=env.int("SIGNIN_IP_LIMIT", 30),
+                    ip_window=env.int("SIGNIN_IP_WINDOW_SECONDS", 60),
+                    free_failures=env.int("SIGNIN_FREE_FAILURES", 5),
+                    failure_window=env.int("SIGNIN_FAILURE_WINDOW_SECONDS", 15 * 60),
+                    delay_seconds=env.int("SIGNIN_DELAY_SECONDS", 2),
+                    max_delay_seconds=env.int("SIGNIN_MAX_DELAY_SECONDS", 15 * 60),
+                    account_alarm_failures=env.int("SIGNIN_ACCOUNT_ALARM_FAILURES", 50),
+                )
+            ),
+            signup=_positive(
+                SignupPolicy(
+                    ip_limit=env.int("SIGNUP_IP_LIMIT", 20),
+                    ip_window=env.int("SIGNUP_IP_WINDOW_SECONDS", 60 * 60),
+                )
+            ),
             refresh_reuse_grace_seconds=_grace(env.int("REFRESH_REUSE_GRACE_SECONDS", 10)),
         )
+
+
+Policy = TypeVar("Policy", SigninPolicy, SignupPolicy)
+
+
+def _positive(policy: Policy) -> Policy:
+    """Every limit, window and delay must be at least 1."""
+    for name, value in vars(policy).items():
+        if value < 1:
+            raise ConfigurationError(f"rate limit setting {name} must be at least 1, got {value}")
+    return policy
 
 
 def _grace(seconds: int) -> int:

@@ -1,70 +1,116 @@
-"""Sign-in rate limits in Redis: attempts per client IP and failures per email."""
+"""Sign-in and sign-up limits on the shared rate limiter (common.ratelimit).
+
+The policy (docs/security.md): every client address has a budget of attempts per minute;
+wrong passwords for one account from one address earn that pair a doubling delay; an
+account under attack from many addresses gives each address fewer free failures. No rule
+ever refuses an address that has not failed, so the owner's right password from their own
+address passes however hard the account is attacked elsewhere.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import logging
-
-import redis
+from dataclasses import dataclass
 
 from common.errors import TooManyRequests
+from common.ratelimit import Decision, RateLimiter
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class SigninPolicy:
+    """How many attempts and failures are free, and how the delay grows after them."""
+
+    ip_limit: int = 30
+    ip_window: int = 60
+    free_failures: int = 5
+    failure_window: int = 15 * 60
+    delay_seconds: int = 2
+    max_delay_seconds: int = 15 * 60
+    # Failures of one account from all addresses that put it "under attack".
+    account_alarm_failures: int = 50
+
+    def delay_after(self, failures: int, under_attack: bool) -> int:
+        """Seconds a pair waits after its n-th failure: 0 while free, then doubling, capped."""
+        free = 1 if under_attack else self.free_failures
+        if failures < free:
+            return 0
+        doubled: int = self.delay_seconds * 2 ** min(failures - free, 30)
+        return min(doubled, self.max_delay_seconds)
+
+
+@dataclass(frozen=True)
+class SignupPolicy:
+    """New accounts per client address per window."""
+
+    ip_limit: int = 20
+    ip_window: int = 60 * 60
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _too_many(detail: str, decision: Decision) -> TooManyRequests:
+    return TooManyRequests(detail, headers={"Retry-After": str(decision.retry_after)})
 
 
 class SigninLimiter:
-    """Fixed windows: N attempts per IP per window, M failures per email per window."""
+    """Attempts per address, a progressive delay per (email, address), an alarm per email."""
 
-    def __init__(
-        self,
-        client: redis.Redis,
-        *,
-        ip_limit: int,
-        ip_window: int,
-        email_failures: int,
-        email_window: int,
-    ) -> None:
-        self._redis = client
-        self._ip_limit, self._ip_window = ip_limit, ip_window
-        self._email_failures, self._email_window = email_failures, email_window
-
-    @staticmethod
-    def _email_key(email: str) -> str:
-        return "auth:signin:email:" + hashlib.sha256(email.encode()).hexdigest()
+    def __init__(self, limiter: RateLimiter, policy: SigninPolicy) -> None:
+        self._limiter, self.policy = limiter, policy
 
     def check(self, ip: str, email: str) -> None:
-        """Count this attempt; raise TooManyRequests when the IP or the email is over its limit."""
-        try:
-            pipe = self._redis.pipeline()
-            ip_key = f"auth:signin:ip:{ip}"
-            pipe.incr(ip_key)
-            pipe.expire(ip_key, self._ip_window, nx=True)
-            pipe.ttl(ip_key)
-            pipe.get(self._email_key(email))
-            pipe.ttl(self._email_key(email))
-            ip_count, _, ip_ttl, failures, email_ttl = pipe.execute()
-        except redis.RedisError:
-            log.error("sign-in rate limiter unavailable; allowing the attempt", exc_info=True)
-            return
-        if int(ip_count) > self._ip_limit:
-            raise TooManyRequests(headers={"Retry-After": str(max(int(ip_ttl), 1))})
-        if failures is not None and int(failures) >= self._email_failures:
-            raise TooManyRequests(headers={"Retry-After": str(max(int(email_ttl), 1))})
+        """Count this attempt; 429 when the address is over budget or the pair must wait."""
+        policy = self.policy
+        attempt = self._limiter.hit(f"ip:{ip}", limit=policy.ip_limit, window=policy.ip_window)
+        if not attempt.allowed:
+            raise _too_many(
+                "Too many sign-in attempts from your address; try again later.", attempt
+            )
+        wait = self._limiter.peek(
+            f"wait:{_digest(email, ip)}", limit=1, window=policy.max_delay_seconds
+        )
+        if not wait.allowed:
+            raise _too_many(
+                "Too many wrong passwords for this account from your address; "
+                f"wait {wait.retry_after} s.",
+                wait,
+            )
 
-    def failed(self, email: str) -> None:
-        """Remember a failed attempt for this email."""
-        key = self._email_key(email)
-        try:
-            pipe = self._redis.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, self._email_window, nx=True)
-            pipe.execute()
-        except redis.RedisError:
-            log.error("sign-in rate limiter unavailable; failure not counted", exc_info=True)
+    def failed(self, ip: str, email: str) -> None:
+        """A wrong password: count it for the pair and the account; start the pair's delay."""
+        policy = self.policy
+        pair = _digest(email, ip)
+        account = self._limiter.hit(
+            f"account:{_digest(email)}",
+            limit=policy.account_alarm_failures,
+            window=policy.failure_window,
+        )
+        failures = self._limiter.hit(
+            f"failures:{pair}", limit=policy.free_failures, window=policy.failure_window
+        ).count
+        delay = policy.delay_after(failures, under_attack=not account.allowed)
+        if delay:
+            self._limiter.reset(f"wait:{pair}")
+            self._limiter.hit(f"wait:{pair}", limit=1, window=delay)
 
-    def succeeded(self, email: str) -> None:
-        """A correct password clears the email's failures."""
-        try:
-            self._redis.delete(self._email_key(email))
-        except redis.RedisError:
-            log.error("sign-in rate limiter unavailable", exc_info=True)
+    def succeeded(self, ip: str, email: str) -> None:
+        """The right password clears the pair's failures and delay (not the account's alarm)."""
+        pair = _digest(email, ip)
+        self._limiter.reset(f"failures:{pair}")
+        self._limiter.reset(f"wait:{pair}")
+
+
+class SignupLimiter:
+    """New accounts per client address."""
+
+    def __init__(self, limiter: RateLimiter, policy: SignupPolicy) -> None:
+        self._limiter, self.policy = limiter, policy
+
+    def check(self, ip: str) -> None:
+        """Count this sign-up; 429 when the address made too many accounts lately."""
+        policy = self.policy
+        decision = self._limiter.hit(f"ip:{ip}", limit=policy.ip_limit, window=policy.ip_window)
+        if not decision.allowed:
+            raise _too_many("Too many new accounts from your address; try again later.", decision)

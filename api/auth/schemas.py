@@ -7,6 +7,12 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from common.http.requests import STORABLE_TEXT_PATTERN
+
+# Every JSON body is refused with 422 when a string holds NUL or an unpaired surrogate
+# (common.http.requests); the document says so for the one free-text field here.
+PASSWORD_TEXT = {"pattern": STORABLE_TEXT_PATTERN, "description": "Any text without NUL."}
+
 
 class CredentialsSchema(ma.Schema):
     """Email and password, as typed by the user."""
@@ -18,13 +24,17 @@ class CredentialsSchema(ma.Schema):
         return data
 
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
-    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    password = ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=1024), metadata=PASSWORD_TEXT
+    )
 
 
 class SignupSchema(CredentialsSchema):
     """A new account: a valid email and a password of 8 to 128 characters."""
 
-    password = ma.fields.String(required=True, validate=validate.Length(min=8, max=128))
+    password = ma.fields.String(
+        required=True, validate=validate.Length(min=8, max=128), metadata=PASSWORD_TEXT
+    )
 
 
 class UserSchema(ma.Schema):

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from api.auth.domain import RefreshOutcome, normalise_email, token_fingerprint
 from api.auth.models import RefreshToken, TokenFamily, User
 from api.auth.passwords import Passwords
-from api.auth.ratelimit import SigninLimiter
+from api.auth.ratelimit import SigninLimiter, SignupLimiter
+from common.auth.revocation import RevokedFamilies
 from common.clock import Clock
 from common.db import Database
 from common.errors import Conflict, FieldError, Unauthenticated
@@ -50,15 +51,20 @@ class AuthService:
         clock: Clock,
         access_expires_in: int,
         refresh_expires_in: int,
+        *,
+        signup_limiter: SignupLimiter,
+        revocations: RevokedFamilies,
         reuse_grace_seconds: int = 0,
     ) -> None:
         self.db, self.passwords, self.limiter, self.clock = db, passwords, limiter, clock
+        self.signup_limiter, self.revocations = signup_limiter, revocations
         self.access_expires_in = access_expires_in
         self.refresh_expires_in = refresh_expires_in
         self.reuse_grace = timedelta(seconds=reuse_grace_seconds)
 
-    def signup(self, email: str, password: str) -> SignedIn:
-        """Create the user and sign them in; 409 when the email is taken."""
+    def signup(self, email: str, password: str, client_ip: str) -> SignedIn:
+        """Create the user and sign them in; 409 when the email is taken (rate limited)."""
+        self.signup_limiter.check(client_ip)
         email = normalise_email(email)
         password_hash = self.passwords.hash(password)
         try:
@@ -85,9 +91,9 @@ class AuthService:
             if user is not None:
                 tokens = self._open_family(session, user)
         if user is None:
-            self.limiter.failed(email)
+            self.limiter.failed(client_ip, email)
             raise Unauthenticated(BAD_CREDENTIALS)
-        self.limiter.succeeded(email)
+        self.limiter.succeeded(client_ip, email)
         return SignedIn(user, tokens)
 
     def refresh(self, jti: str, family_id: str, user_id: str) -> SignedIn:
@@ -95,6 +101,7 @@ class AuthService:
         with self.db.transaction() as session:
             outcome, user, tokens = self._rotate(session, jti, family_id, user_id)
         if outcome is RefreshOutcome.REUSED:
+            self.revocations.revoke(family_id)
             raise Unauthenticated("This refresh token was already used; sign in again.")
         if outcome is not RefreshOutcome.ROTATED or user is None or tokens is None:
             raise Unauthenticated("The refresh token is no longer valid; sign in again.")
@@ -107,6 +114,7 @@ class AuthService:
             return
         with self.db.transaction() as session:
             self._revoke(session, family)
+        self.revocations.revoke(str(family))
 
     def family_revoked(self, family_id: str | None) -> bool:
         """True when tokens of this family must be refused."""

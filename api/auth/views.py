@@ -39,7 +39,7 @@ from common.auth.current_user import optional_user
 from common.clock import isoformat_z
 from common.errors import Unauthenticated
 from common.http.docs import SECURITY
-from common.http.problems import documents_problem
+from common.http.problems import PROBLEM_JSON, ProblemSchema, documents_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,8 +56,33 @@ def problem(status: int, description: str) -> Callable[[F], F]:
     return documents_problem(blp, status, description)
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds until the caller may try again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def rate_limited(description: str) -> Callable[[F], F]:
+    """Document a 429 problem with its Retry-After header."""
+    decorator: Callable[[F], F] = blp.alt_response(
+        429,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description=description,
+        headers=RETRY_AFTER,
+    )
+    return decorator
+
+
 def service() -> AuthService:
     return current_app.extensions["auth_service"]  # type: ignore[no-any-return]
+
+
+def client_ip() -> str:
+    """The caller's address, as the trusted proxies in front of us saw it."""
+    return request.remote_addr or ""
 
 
 def user_body(user: User) -> dict[str, Any]:
@@ -67,10 +92,14 @@ def user_body(user: User) -> dict[str, Any]:
 def set_session_cookies(signed_in: SignedIn) -> None:
     """Put the tokens in HTTP-only cookies (and the readable CSRF cookies) on the response."""
 
+    # Each cookie lives exactly as long as its token (flask-jwt-extended would say a year).
+    access_seconds = signed_in.tokens.access_expires_in
+    refresh_seconds = service().refresh_expires_in
+
     @after_this_request
     def attach(response: Response) -> Response:
-        set_access_cookies(response, signed_in.tokens.access)
-        set_refresh_cookies(response, signed_in.tokens.refresh)
+        set_access_cookies(response, signed_in.tokens.access, max_age=access_seconds)
+        set_refresh_cookies(response, signed_in.tokens.refresh, max_age=refresh_seconds)
         return response
 
 
@@ -85,43 +114,48 @@ def token_pair(signed_in: SignedIn) -> dict[str, Any]:
 
 @blp.route("/signup")
 class Signup(MethodView):
+    @blp.doc(operationId="signUp")
     @blp.arguments(SignupSchema)
     @blp.response(201, UserSchema)
     @problem(409, "The email is already registered")
+    @rate_limited("Too many new accounts from this address")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Create an account and sign in (sets the session cookies)."""
-        signed_in = service().signup(body["email"], body["password"])
+        signed_in = service().signup(body["email"], body["password"], client_ip())
         set_session_cookies(signed_in)
         return user_body(signed_in.user)
 
 
 @blp.route("/signin")
 class Signin(MethodView):
+    @blp.doc(operationId="signIn")
     @blp.arguments(CredentialsSchema)
     @blp.response(200, UserSchema)
     @problem(401, "Wrong email or password")
-    @problem(429, "Too many attempts (see Retry-After)")
+    @rate_limited("Too many attempts from this address, or for this account from it")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Sign in with email and password (sets the session cookies)."""
-        signed_in = service().signin(body["email"], body["password"], request.remote_addr or "")
+        signed_in = service().signin(body["email"], body["password"], client_ip())
         set_session_cookies(signed_in)
         return user_body(signed_in.user)
 
 
 @blp.route("/tokens")
 class Tokens(MethodView):
+    @blp.doc(operationId="createTokens")
     @blp.arguments(CredentialsSchema)
     @blp.response(200, TokenPairSchema)
     @problem(401, "Wrong email or password")
-    @problem(429, "Too many attempts (see Retry-After)")
+    @rate_limited("Too many attempts from this address, or for this account from it")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Get bearer tokens for API integrations (no cookies)."""
-        signed_in = service().signin(body["email"], body["password"], request.remote_addr or "")
+        signed_in = service().signin(body["email"], body["password"], client_ip())
         return token_pair(signed_in)
 
 
 @blp.route("/refresh")
 class Refresh(MethodView):
+    @blp.doc(operationId="refreshTokens")
     @blp.doc(security=[{"bearerAuth": []}, {"cookieAuth": []}])
     @blp.response(200, RefreshResultSchema)
     @problem(401, "Missing, used, revoked or expired refresh token")
@@ -154,6 +188,7 @@ def _session_family() -> str | None:
 
 @blp.route("/signout")
 class Signout(MethodView):
+    @blp.doc(operationId="signOut")
     @blp.doc(security=[{}, *SECURITY])
     @blp.response(204)
     @problem(401, "A cookie session without X-CSRF-Token, or a forged token")
@@ -167,6 +202,7 @@ class Signout(MethodView):
 
 @blp.route("/currentuser")
 class CurrentUserView(MethodView):
+    @blp.doc(operationId="getCurrentUser")
     @blp.doc(security=[{}, *SECURITY])
     @blp.response(200, CurrentUserSchema)
     def get(self) -> dict[str, Any]:

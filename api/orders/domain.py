@@ -13,6 +13,8 @@ from common.errors import Conflict
 CANCELLED_BY_BUYER = "cancelled_by_buyer"
 EXPIRED = "expired"
 PAYMENT_DECLINED = "payment_declined"
+# The seller changed the price before the ticket was locked for the order.
+PRICE_CHANGED = "price_changed"
 
 
 @dataclass(frozen=True)

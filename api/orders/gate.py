@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Response
+from flask import Response, current_app, request
 
 from api.orders.fair_share import ReservationLimits
 from api.orders.waiting_room import Place, WaitingRoom
+from common.auth.current_user import require_user
 from common.errors import FieldError, ServiceUnavailable
 from common.http.problems import PROBLEM_JSON, problem
 
 QUEUE_POSITION_HEADER = "Queue-Position"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class InLine(ServiceUnavailable):
@@ -59,3 +64,17 @@ class ReservationGate:
         place = self.room.enter(buyer_id)
         if not place.admitted:
             raise InLine(place)
+
+
+def gated(view: F) -> F:
+    """Run the view only for a buyer the gate lets through."""
+
+    # Outside Idempotency-Key handling: a refused attempt did nothing, so a retry with the
+    # same key meets the gate again, and its 503 keeps the place in line in its body.
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gate: ReservationGate = current_app.extensions["reservation_gate"]
+        gate.admit(require_user().id, request.remote_addr)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -20,6 +20,7 @@ from api.orders.saga import Step, StepOutcome
 from api.orders.state import OrderStatus
 from api.orders.timeline import Entry
 from common.clock import Clock
+from common.money import format_cents
 
 NO_FACTS: Mapping[str, Any] = MappingProxyType({})
 
@@ -121,6 +122,32 @@ def expire_overdue(session: Session, clock: Clock, limit: int) -> list[Order]:
         reason=step.reason,
         detail=detail,
     )
+    timeline.add_first(
+        session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)]
+    )
+    return moved
+
+
+def cancel_repriced(session: Session, ticket: Mapping[str, Any], clock: Clock) -> list[Order]:
+    """Cancel the unpaid orders of a ticket whose price is not the ticket's price any more.
+
+    Tickets refuses to lock a ticket for an order made at another price, so such an order
+    can never be paid at a price the ticket does not show; here it ends, with its reason.
+    Idempotent: a cancelled order is no longer unpaid, so a repeat matches nothing.
+    """
+    step = saga.REPRICED
+    price_cents, currency = int(ticket["priceCents"]), str(ticket["currency"])
+    detail = saga.render(step.text, {"price": f"{format_cents(price_cents)} {currency.upper()}"})
+    moved = transition_where(
+        session,
+        (Order.ticket_id == uuid.UUID(str(ticket["id"])))
+        & ((Order.price_cents != price_cents) | (Order.currency != currency)),
+        OrderStatus.CANCELLED,
+        clock,
+        reason=step.reason,
+        detail=detail,
+    )
+    now = clock.now()
     timeline.add_first(
         session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)]
     )

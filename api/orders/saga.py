@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from api.orders.domain import CANCELLED_BY_BUYER, EXPIRED, PAYMENT_DECLINED
+from api.orders.domain import CANCELLED_BY_BUYER, EXPIRED, PAYMENT_DECLINED, PRICE_CHANGED
 from api.orders.state import OrderStatus
 from common.events.catalogue import (
     EVENT_TYPES,
@@ -32,6 +32,7 @@ from common.events.catalogue import (
     PAYMENT_FAILED,
     PAYMENT_REFUNDED,
     PAYMENT_STARTED,
+    TICKET_UPDATED,
 )
 from common.money import format_cents
 
@@ -148,6 +149,15 @@ CANCEL = Step(
     text="Cancelled by the buyer.",
     reason=CANCELLED_BY_BUYER,
 )
+REPRICED = Step(
+    name="reserve",
+    trigger=f"{TICKET_UPDATED} with a new price before the ticket was locked for the order",
+    target=OrderStatus.CANCELLED,
+    text="The seller changed the price to {price} before the ticket was reserved for you; "
+    "the order is cancelled and nothing is charged at the old price.",
+    outcome=StepOutcome.FAILED,
+    reason=PRICE_CHANGED,
+)
 REFUNDED = Step(
     name=REFUND.name,
     trigger=PAYMENT_REFUNDED,
@@ -158,7 +168,7 @@ REFUNDED = Step(
 
 # The happy path, in order; each exit ends it early by cancelling the order.
 PIPELINE: tuple[Step, ...] = (RESERVE, AWAIT_PAYMENT, CHARGE, COMPLETE)
-EXITS: tuple[Step, ...] = (EXPIRE, SWEEP_EXPIRE, CANCEL, DECLINE)
+EXITS: tuple[Step, ...] = (EXPIRE, SWEEP_EXPIRE, CANCEL, DECLINE, REPRICED)
 REPORTS: tuple[Step, ...] = (REFUNDED,)
 COMPENSATIONS: tuple[Compensation, ...] = (UNLOCK, REFUND)
 # What undoes a cancelled order's reservation, recorded with every cancellation.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from api.orders.domain import CANCELLED_BY_BUYER, EXPIRED, PAYMENT_DECLINED
+from api.orders.domain import CANCELLED_BY_BUYER, EXPIRED, PAYMENT_DECLINED, PRICE_CHANGED
 from api.orders.saga import StepOutcome
 from api.orders.state import OrderStatus
 
@@ -48,7 +48,7 @@ class OrderSchema(ma.Schema):
     reason = ma.fields.String(
         required=True,
         allow_none=True,
-        validate=validate.OneOf([EXPIRED, CANCELLED_BY_BUYER, PAYMENT_DECLINED]),
+        validate=validate.OneOf([EXPIRED, CANCELLED_BY_BUYER, PAYMENT_DECLINED, PRICE_CHANGED]),
         metadata={"description": "Why the order was cancelled; null unless it is cancelled"},
     )
     reasonDetail = ma.fields.String(

@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.orders.gate import ReservationGate
+from api.orders.gate import gated
 from api.orders.models import Order
 from api.orders.schemas import (
     NewOrderSchema,
@@ -31,6 +31,7 @@ from api.orders.waiting_room_schemas import (
 from common.auth.current_user import require_user
 from common.clock import isoformat_z
 from common.http.docs import SECURITY
+from common.http.idempotency import idempotent
 from common.http.problems import PROBLEM_JSON, ProblemSchema
 from common.money import format_cents
 
@@ -54,10 +55,6 @@ def problem(status: int, description: str) -> Callable[[F], F]:
 
 def service() -> OrderService:
     return current_app.extensions["order_service"]  # type: ignore[no-any-return]
-
-
-def gate() -> ReservationGate:
-    return current_app.extensions["reservation_gate"]  # type: ignore[no-any-return]
 
 
 def waiting_room() -> WaitingRoom:
@@ -102,6 +99,7 @@ def tracked_body(tracked: TrackedOrder) -> dict[str, Any]:
 
 @blp.route("")
 class Orders(MethodView):
+    @blp.doc(operationId="listOrders")
     @blp.doc(security=SECURITY)
     @blp.arguments(OrderListArgsSchema, location="query")
     @blp.response(200, OrderPageSchema)
@@ -112,6 +110,9 @@ class Orders(MethodView):
         page = service().list_mine(require_user().id, args["limit"], args["cursor"])
         return {"items": [order_body(o) for o in page.items], "nextCursor": page.next_cursor}
 
+    @gated
+    @idempotent(blp)
+    @blp.doc(operationId="createOrder")
     @blp.doc(security=SECURITY)
     @blp.arguments(NewOrderSchema)
     @blp.response(201, OrderSchema)
@@ -137,9 +138,7 @@ class Orders(MethodView):
     )
     def post(self, body: dict[str, uuid.UUID]) -> dict[str, Any]:
         """Order a ticket: it is held for you until `expiresAt` unless you pay first."""
-        buyer = require_user()
-        gate().admit(buyer.id, request.remote_addr)
-        return order_body(service().create(buyer.id, body["ticketId"]))
+        return order_body(service().create(require_user().id, body["ticketId"]))
 
 
 @blp.route("/waiting-room")
@@ -175,6 +174,7 @@ class MyPlace(MethodView):
 
 @blp.route("/<uuid:order_id>")
 class OrderById(MethodView):
+    @blp.doc(operationId="getOrder")
     @blp.doc(security=SECURITY)
     @blp.response(200, TrackedOrderSchema)
     @problem(401, "Not signed in")
@@ -187,6 +187,8 @@ class OrderById(MethodView):
 
 @blp.route("/<uuid:order_id>/cancel")
 class CancelOrder(MethodView):
+    @idempotent(blp)
+    @blp.doc(operationId="cancelOrder")
     @blp.doc(security=SECURITY)
     @blp.response(200, TrackedOrderSchema)
     @problem(401, "Not signed in (or cookie without X-CSRF-Token)")

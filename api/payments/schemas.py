@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import validate
 
 from api.payments.domain import PaymentStatus
 
 MAX_PAYMENT_METHOD_LENGTH = 255
+# Stripe ids (pm_..., tok_...) are letters, digits and underscores. The whole value must
+# match: `$` would also accept a final newline, so the check uses fullmatch.
+PAYMENT_METHOD_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _payment_method_id(value: str) -> None:
+    if not PAYMENT_METHOD_PATTERN.fullmatch(value):
+        raise ma.ValidationError("Not a Stripe payment method id such as pm_card_visa.")
 
 
 class NewPaymentSchema(ma.Schema):
@@ -18,12 +28,10 @@ class NewPaymentSchema(ma.Schema):
         required=True,
         validate=[
             validate.Length(min=1, max=MAX_PAYMENT_METHOD_LENGTH),
-            # Stripe ids (pm_..., tok_...) are letters, digits and underscores.
-            validate.Regexp(
-                r"^[A-Za-z0-9_]+$", error="Not a Stripe payment method id such as pm_card_visa."
-            ),
+            _payment_method_id,
         ],
         metadata={
+            "pattern": "^[A-Za-z0-9_]+$",
             "description": "A Stripe PaymentMethod id or test token",
             "example": "pm_card_visa",
         },

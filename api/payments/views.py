@@ -23,6 +23,7 @@ from api.payments.webhooks import SIGNATURE_HEADER
 from common.auth.current_user import require_user
 from common.clock import isoformat_z
 from common.http.docs import SECURITY
+from common.http.idempotency import idempotent
 from common.http.problems import PROBLEM_JSON, ProblemSchema, documents_problem
 from common.http.requests import raw_body
 from common.money import format_cents
@@ -81,6 +82,7 @@ def payment_body(payment: Payment) -> dict[str, Any]:
 
 @blp.route("")
 class PaymentsOfOrder(MethodView):
+    @blp.doc(operationId="listPayments")
     @blp.doc(security=SECURITY)
     @blp.arguments(PaymentListArgsSchema, location="query")
     @blp.response(200, PaymentListSchema)
@@ -91,6 +93,8 @@ class PaymentsOfOrder(MethodView):
         found = payments().service.list_for_order(require_user().id, args["orderId"])
         return {"items": [payment_body(p) for p in found]}
 
+    @idempotent(blp)
+    @blp.doc(operationId="createPayment")
     @blp.doc(security=SECURITY)
     @blp.arguments(NewPaymentSchema)
     @blp.response(201, PaymentSchema, description="Paid: the charge succeeded")
@@ -127,6 +131,7 @@ class PaymentsOfOrder(MethodView):
 
 @blp.route("/<uuid:payment_id>")
 class PaymentById(MethodView):
+    @blp.doc(operationId="getPayment")
     @blp.doc(security=SECURITY)
     @blp.response(200, PaymentSchema)
     @documents_problem(blp, 401, "Not signed in")
@@ -140,9 +145,15 @@ class PaymentById(MethodView):
 @blp.route("/webhook")
 @raw_body
 class StripeWebhook(MethodView):
+    @blp.doc(operationId="receiveStripeWebhook")
     @blp.doc(requestBody=WEBHOOK_BODY, parameters=[SIGNATURE_PARAMETER])
     @blp.response(200, WebhookReceiptSchema)
-    @documents_problem(blp, 400, "Missing or invalid Stripe-Signature, or not a Stripe event")
+    @documents_problem(
+        blp, 400, "Missing or invalid Stripe-Signature (or dated in the future), or not an event"
+    )
+    @documents_problem(
+        blp, 422, "A reported success whose intent, amount or currency is not the payment's"
+    )
     def post(self) -> dict[str, bool]:
         """Stripe's webhook: payment_intent.succeeded / payment_failed and charge.refunded."""
         payments().webhooks.receive(request.get_data(), request.headers.get(SIGNATURE_HEADER))

@@ -67,12 +67,22 @@ def ensure_editable(seller_id: uuid.UUID, reservation: Reservation, editor_id: u
         raise Conflict("The ticket is reserved by an order and cannot be edited meanwhile.")
 
 
-def lock(current: Reservation, order_id: uuid.UUID, *, order_closed: bool) -> Transition:
-    """An order was created: it holds the ticket unless that order is already over."""
+def lock(
+    current: Reservation, order_id: uuid.UUID, *, order_closed: bool, repriced: bool = False
+) -> Transition:
+    """An order was created: it holds the ticket unless that order is over or mispriced.
+
+    `repriced`: the seller changed the price after the order was made at the old one; the
+    ticket is not locked, and orders cancels that order when the new price reaches it.
+    """
     if order_closed:
         return Transition(Verdict.UNCHANGED, current, "the order is already cancelled or complete")
     if current.order_id == order_id:
         return Transition(Verdict.UNCHANGED, current, "already locked by this order")
+    if repriced:
+        return Transition(
+            Verdict.UNCHANGED, current, "the order was made at a price the ticket no longer has"
+        )
     if current.sold:
         return Transition(Verdict.REFUSED, current, "the ticket is sold to another order")
     if current.order_id is not None:

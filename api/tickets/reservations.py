@@ -39,10 +39,12 @@ class OrderOutcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class OrderFacts:
-    """What an order event tells tickets: which order, about which ticket."""
+    """What an order event tells tickets: which order, about which ticket, at what price."""
 
     order_id: uuid.UUID
     ticket_id: uuid.UUID
+    price_cents: int | None = None
+    currency: str | None = None
 
 
 def order_created(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
@@ -51,7 +53,16 @@ def order_created(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
     if ticket is None:
         return _missing(facts)
     closed = session.scalar(_CLOSED, {"order_id": facts.order_id})
-    transition = domain.lock(ticket.reservation, facts.order_id, order_closed=bool(closed))
+    # The buyer pays the order's price: lock only a ticket that still shows that price.
+    repriced = (facts.price_cents, facts.currency) != (ticket.price_cents, ticket.currency)
+    transition = domain.lock(
+        ticket.reservation, facts.order_id, order_closed=bool(closed), repriced=repriced
+    )
+    if repriced and not closed:
+        log.warning(
+            "lock refused: the order's price is not the ticket's (edited meanwhile)",
+            extra={"ticketId": str(facts.ticket_id), "orderId": str(facts.order_id)},
+        )
     return _apply(session, ticket, transition, facts, clock)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -22,11 +23,19 @@ class Price(ma.fields.Field[int]):
             raise ma.ValidationError(str(exc)) from exc
 
 
+# NUL cannot be stored in PostgreSQL text, a lone surrogate cannot be encoded, and other
+# control characters have no place in a one-line title.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
 class TrimmedString(ma.fields.String):
-    """A string with surrounding whitespace removed before it is validated."""
+    """A one-line string with surrounding whitespace removed before it is validated."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if _UNPRINTABLE.search(text):
+            raise ma.ValidationError("Must not contain control characters or unpaired surrogates.")
+        return text
 
 
 class PageCursor(ma.fields.String):
@@ -47,7 +56,11 @@ class TicketInputSchema(ma.Schema):
         validate=validate.Length(
             min=1, max=MAX_TITLE_LENGTH, error="Title must be 1 to {max} characters long."
         ),
-        metadata={"example": "Concert, row 4"},
+        metadata={
+            "example": "Concert, row 4",
+            "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
+            "description": "One line: no control characters.",
+        },
     )
     price = Price(
         required=True,

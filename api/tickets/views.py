@@ -25,6 +25,7 @@ from common.auth.current_user import CurrentUser, require_user
 from common.clock import isoformat_z
 from common.errors import FieldError, ValidationFailed
 from common.http.docs import SECURITY
+from common.http.idempotency import idempotent
 from common.http.problems import documents_problem
 from common.money import format_cents
 
@@ -98,6 +99,7 @@ def page_request(query: dict[str, Any]) -> PageRequest:
 
 @blp.route("")
 class Tickets(MethodView):
+    @blp.doc(operationId="listTickets")
     @blp.arguments(ListQuerySchema, location="query")
     @blp.response(200, TicketPageSchema)
     @problem(422, "Bad cursor, limit or sellerId")
@@ -108,6 +110,8 @@ class Tickets(MethodView):
             return page_body(service().available(page_request(query)))
         return page_body(service().of_seller(seller_id, page_request(query)))
 
+    @idempotent(blp)
+    @blp.doc(operationId="createTicket")
     @blp.doc(security=SECURITY)
     @blp.response(201, TicketSchema)
     @problem(401, "Not signed in (or cookie without X-CSRF-Token)")
@@ -124,6 +128,7 @@ class Tickets(MethodView):
 
 @blp.route("/mine")
 class MyTickets(MethodView):
+    @blp.doc(operationId="listMyTickets")
     @blp.doc(security=SECURITY)
     @blp.response(200, TicketPageSchema)
     @problem(401, "Not signed in")
@@ -137,6 +142,7 @@ class MyTickets(MethodView):
 
 @blp.route("/<ticket_id>", parameters=TICKET_ID)
 class TicketById(MethodView):
+    @blp.doc(operationId="getTicket")
     @blp.response(200, TicketSchema)
     @problem(404, "No such ticket")
     @problem(422, "The id is not a UUID")
@@ -144,6 +150,7 @@ class TicketById(MethodView):
         """One ticket, in any status."""
         return ticket_body(service().get(ticket_id_from(ticket_id)))
 
+    @blp.doc(operationId="updateTicket")
     @blp.doc(security=SECURITY)
     @blp.response(200, TicketSchema)
     @problem(401, "Not signed in (or cookie without X-CSRF-Token)")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
+from common.auth.api_keys import check_api_key_claims
 from common.errors import Unauthenticated
 
 
@@ -23,6 +24,7 @@ def optional_user() -> CurrentUser | None:
     if verify_jwt_in_request(optional=True) is None:
         return None
     claims = get_jwt()
+    check_api_key_claims(claims)
     try:
         return CurrentUser(id=uuid.UUID(claims["sub"]), email=str(claims.get("email", "")))
     except (KeyError, ValueError) as exc:

@@ -7,16 +7,21 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import redis
 from flask import Flask, Response
 from flask_jwt_extended import JWTManager, view_decorators
 from flask_jwt_extended.config import config as jwt_extended_config
 from flask_jwt_extended.exceptions import CSRFError
 
-from common.config import JwtSettings
+from common.auth.revocation import RevokedFamilies
+from common.config import JwtSettings, ServiceSettings
 from common.http.problems import problem
 
 CSRF_HEADER = "X-CSRF-Token"
 VERIFIED_TOKENS_KEPT = 4096
+# The check is on every authenticated request: it waits little for an unreachable Redis.
+REVOCATION_TIMEOUT_SECONDS = 0.25
+REVOCATION_MARGIN_SECONDS = 60
 
 
 class VerifyingOnceJWTManager(JWTManager):
@@ -102,11 +107,36 @@ def _unauthorized(detail: str) -> Response:
     return problem(401, detail)
 
 
+def install_revocation_check(app: Flask, manager: JWTManager, settings: JwtSettings) -> None:
+    """Refuse tokens of families auth revoked, read from the service's Redis."""
+    service: ServiceSettings | None = app.extensions.get("settings")
+    if service is None:
+        return
+    client = redis.Redis.from_url(
+        service.redis_url,
+        socket_timeout=REVOCATION_TIMEOUT_SECONDS,
+        socket_connect_timeout=REVOCATION_TIMEOUT_SECONDS,
+    )
+    metrics = app.extensions.get("metrics")
+    revocations = RevokedFamilies(
+        client,
+        # An access token issued just before the revocation is the last one to expire.
+        ttl_seconds=settings.access_expires_seconds + REVOCATION_MARGIN_SECONDS,
+        registry=metrics.registry if metrics is not None else None,
+    )
+    app.extensions["revocations"] = revocations
+
+    @manager.token_in_blocklist_loader
+    def family_revoked(header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        return revocations.is_revoked(payload.get("fam"))
+
+
 def install_jwt(app: Flask, settings: JwtSettings) -> JWTManager:
-    """Verify tokens locally; every token failure is a 401 problem."""
+    """Verify tokens locally (and against revoked families); every failure is a 401 problem."""
     app.config.update(jwt_config(settings))
     _cache_unverified_headers()
     manager = VerifyingOnceJWTManager(app)
+    install_revocation_check(app, manager, settings)
     manager.unauthorized_loader(lambda reason: _unauthorized("Not signed in."))
     manager.invalid_token_loader(lambda reason: _unauthorized("The token is invalid."))
     manager.expired_token_loader(lambda header, payload: _unauthorized("The token has expired."))

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from common.config import ServiceSettings
+from common.config import SESSION_SERVICES, ServiceSettings
 from common.http.admission import install_admission
 from common.http.docs import install_swagger_assets, openapi_config
 from common.http.health import Check, install_health
 from common.http.metrics import HttpMetrics
 from common.http.problems import ProblemApi
+from common.http.proxies import TrustedProxies, parse_networks
 from common.http.requests import install_request_hooks
+from common.http.responses import install_response_rules
 from common.logging import configure_logging
 
 
@@ -29,21 +30,19 @@ def create_service_app(
     configure_logging(settings.service, settings.log_level)
     app = Flask(settings.service)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        # The APIs keep no signed session: no key (above all not the development one).
+        SECRET_KEY=settings.secret_key if settings.service in SESSION_SERVICES else None,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         TESTING=settings.app_env == "test",
         **openapi_config(title, prefix, description),
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["settings"] = settings
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app,
-            x_for=settings.trusted_proxies,
-            x_proto=settings.trusted_proxies,
-            x_host=settings.trusted_proxies,
-        )
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, parse_networks(settings.trusted_proxies)
+    )
     install_request_hooks(app)
+    install_response_rules(app, settings.production)
     HttpMetrics(settings.service).install(app)
     install_admission(app, settings.admission, settings.service)
     install_health(app, checks)

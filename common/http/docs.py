@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-import swagger_ui_bundle
 from flask import Blueprint, Flask
+
+# swagger-ui-dist 5 (reads OpenAPI 3.1), vendored from npm: see swagger_ui/VERSION.
+SWAGGER_UI_FOLDER = Path(__file__).with_name("swagger_ui")
 
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 COOKIE_SCHEME = {
@@ -28,6 +31,7 @@ def openapi_config(title: str, prefix: str, description: str) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": f"{prefix}/docs/assets/",
+        "OPENAPI_SWAGGER_UI_CONFIG": {"deepLinking": True, "displayOperationId": True},
         "API_SPEC_OPTIONS": {
             "info": {"description": description},
             "components": {
@@ -38,11 +42,11 @@ def openapi_config(title: str, prefix: str, description: str) -> dict[str, Any]:
 
 
 def install_swagger_assets(app: Flask, prefix: str) -> None:
-    """Serve the Swagger UI bundle from the package on disk."""
+    """Serve the vendored Swagger UI bundle from the package on disk (never a CDN)."""
     assets = Blueprint(
         "swagger_assets",
         __name__,
-        static_folder=swagger_ui_bundle.swagger_ui_path,
+        static_folder=str(SWAGGER_UI_FOLDER),
         static_url_path=f"{prefix}/docs/assets",
     )
     app.register_blueprint(assets)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from common.errors import FieldError, ServiceUnavailable, TicketingError
+from common.http.spec_polish import polish
 from common.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -77,12 +78,15 @@ def problem(
     title: str | None = None,
 ) -> Response:
     """Build a problem+json response."""
+    detail = detail or _DETAILS.get(status, HTTPStatus(status).description)
+    # A client renders any error from `errors` alone: with no field at fault, the detail.
+    listed = [error.as_dict() for error in errors] or [FieldError(detail).as_dict()]
     body = {
         "type": "about:blank",
         "title": title or status_title(status),
         "status": status,
-        "detail": detail or _DETAILS.get(status, HTTPStatus(status).description),
-        "errors": [error.as_dict() for error in errors],
+        "detail": detail,
+        "errors": listed,
         "requestId": request_id_var.get(),
     }
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
@@ -146,6 +150,13 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return _http_exception_problem(error)
+
+    def spec_dict(self) -> dict[str, Any]:
+        """The OpenAPI document as served: with named enums, examples and operation ids."""
+        return polish(self.spec.to_dict())
+
+    def _openapi_json(self) -> Response:
+        return Response(json.dumps(self.spec_dict(), indent=2), mimetype="application/json")
 
     def _register_responses(self) -> None:
         self.spec.components.schema("Problem", schema=ProblemSchema)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 HEALTH_URL_FILE=${TICKETING_HEALTH_URL_FILE:-/tmp/ticketing-health-url}
-API_SERVICES=(auth tickets orders payments)
+API_SERVICES=(auth tickets orders payments webhooks)
 HTTP_SERVICES=(web "${API_SERVICES[@]}")
 
 usage() {
@@ -12,7 +12,7 @@ usage() {
 usage: ticketing ROLE [ARGS...]
 
 HTTP (gunicorn on 0.0.0.0:$PORT, default 8080):
-  service NAME        an HTTP service: web, auth, tickets, orders or payments
+  service NAME        an HTTP service: web, auth, tickets, orders, payments or webhooks
   web                 the same as `service web`
   gateway             the prefix router the web calls the APIs through (GATEWAY_ROUTES)
 Workers:
@@ -22,6 +22,7 @@ Workers:
   sweep               the orders expiry sweep
   reconciler          the payments reconciler
   scheduler           the expiration scheduler
+  webhook-dispatcher  sends integrators' webhook deliveries and schedules retries
   dramatiq MODULE     a Dramatiq worker for MODULE (DRAMATIQ_PROCESSES, DRAMATIQ_THREADS)
 One-shot:
   migrate SERVICE     create SERVICE's database if missing and upgrade it (DATABASE_URL)
@@ -119,6 +120,7 @@ worker() {
         *-consumer) main consumer "${1%-consumer}" ;;
         orders-sweep) main sweep ;;
         payments-reconciler) main reconciler ;;
+        webhooks-dispatcher) main webhook-dispatcher ;;
         expiration-scheduler) main scheduler ;;
         *-actors) main dramatiq "workers.${1%-actors}.actors" ;;
         stripe) main stripe-standin ;;
@@ -153,6 +155,10 @@ main() {
         sweep) need 0 sweep "$@" && python_module workers.orders.sweep ;;
         reconciler) need 0 reconciler "$@" && python_module workers.payments.reconciler ;;
         scheduler) need 0 scheduler "$@" && python_module workers.expiration.scheduler ;;
+        webhook-dispatcher)
+            need 0 webhook-dispatcher "$@"
+            python_module workers.webhooks.dispatcher
+            ;;
         dramatiq) dramatiq_worker "$@" ;;
         migrate)
             need 1 migrate "$@"

@@ -21,11 +21,12 @@ GATEWAY_PROBLEMS: dict[int, str] = {
 
 def problem_body(status: int) -> bytes:
     """The RFC 9457 body of a gateway-generated error."""
+    detail = GATEWAY_PROBLEMS[status]
     document = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "detail": GATEWAY_PROBLEMS[status],
-        "errors": [],
+        "detail": detail,
+        "errors": [{"message": detail, "field": None}],
     }
     return json.dumps(document, separators=(",", ":")).encode()

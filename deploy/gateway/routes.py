@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 API_NAMESPACE = "/api"
+# The web's health and metrics: for probes and Prometheus on the pod, never routed.
+UNROUTED_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,13 @@ class RouteTable:
     default: Upstream
 
     def upstream_for(self, path: str) -> Upstream | None:
-        """The upstream serving `path`, or None for an API path nobody serves."""
+        """The upstream serving `path`, or None for an API path nobody serves (or unrouted)."""
         for route in self.routes:
             if route.matches(path):
                 return route.upstream
         if path == API_NAMESPACE or path.startswith(API_NAMESPACE + "/"):
+            return None
+        if path in UNROUTED_PATHS:
             return None
         return self.default
 

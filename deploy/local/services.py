@@ -99,6 +99,7 @@ SERVICES: tuple[Service, ...] = (
     Service("tickets", "api.tickets.app:create_app()", 2, "/api/tickets", True),
     Service("orders", "api.orders.app:create_app()", 3, "/api/orders", True),
     Service("payments", "api.payments.app:create_app()", 4, "/api/payments", True),
+    Service("webhooks", "api.webhooks.app:create_app()", 5, "/api/webhooks", True),
 )
 
 # Each runs as `python ARGS` with the environment of `service` (its DATABASE_URL); a worker
@@ -115,5 +116,7 @@ WORKERS: tuple[Worker, ...] = (
     dramatiq_worker("payments-actors", "workers.payments.actors", "payments"),
     process("expiration-scheduler", "workers.expiration.scheduler", None),
     dramatiq_worker("expiration-actors", "workers.expiration.actors", None),
+    process("webhooks-consumer", "workers.webhooks.consumer", "webhooks"),
+    process("webhooks-dispatcher", "workers.webhooks.dispatcher", "webhooks"),
     Worker("stripe", "deploy.stripe_standin", ("-m", "deploy.stripe_standin"), None, True),
 )

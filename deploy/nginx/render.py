@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from deploy.gateway.problems import GATEWAY_PROBLEMS, problem_body
-from deploy.gateway.routes import API_NAMESPACE, RouteTable, Upstream
+from deploy.gateway.routes import API_NAMESPACE, UNROUTED_PATHS, RouteTable, Upstream
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.j2")
 TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -96,6 +96,7 @@ def render_config(
         port=port,
         timeout_seconds=timeout_seconds,
         api_namespace=API_NAMESPACE,
+        unrouted_paths=sorted(UNROUTED_PATHS),
         upstreams=[
             NamedUpstream(_upstream_name(upstream), upstream.address)
             for upstream in sorted(upstreams, key=lambda upstream: upstream.address)

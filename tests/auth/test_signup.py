@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -68,3 +71,26 @@ def test_signup_reports_missing_fields_and_wrong_types(client: FlaskClient) -> N
     wrong = client.post("/api/users/signup", json={"email": 5, "password": ["a"], "admin": True})
     assert wrong.status_code == 422
     assert {e["field"] for e in wrong.json["errors"]} == {"email", "password", "admin"}
+
+
+def test_signups_from_one_address_are_rate_limited(make_app: Callable[..., Flask]) -> None:
+    client = make_app(SIGNUP_IP_LIMIT="2", SIGNUP_IP_WINDOW_SECONDS="3600").test_client()
+    answers = [
+        client.post(
+            "/api/users/signup",
+            json={"email": f"bot{i}@example.com", "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": "203.0.113.50"},
+        )
+        for i in range(3)
+    ]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    refused = answers[-1]
+    assert refused.mimetype == "application/problem+json"
+    assert 3500 <= int(refused.headers["Retry-After"]) <= 3600
+    assert refused.json["errors"] == [{"message": refused.json["detail"], "field": None}]
+    elsewhere = client.post(
+        "/api/users/signup",
+        json={"email": "person@example.com", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.50"},
+    )
+    assert elsewhere.status_code == 201

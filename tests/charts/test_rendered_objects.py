@@ -7,7 +7,7 @@ import re
 import pytest
 
 from deploy.gateway.app import GatewaySettings, create_app
-from deploy.gateway.routes import API_NAMESPACE
+from deploy.gateway.routes import API_NAMESPACE, UNROUTED_PATHS
 from deploy.local.services import SERVICES, WORKERS
 from tests.charts.conftest import (
     RELEASE,
@@ -127,11 +127,14 @@ def test_the_ingress_routes_like_the_local_gateway(defaults: list[Manifest]) -> 
     assert ingress["spec"]["ingressClassName"] == "nginx"
     paths = ingress["spec"]["rules"][0]["http"]["paths"]
     routes = {path["path"]: path["backend"]["service"]["name"] for path in paths}
-    assert {path["pathType"] for path in paths} == {"Prefix"}
+    kinds = {path["path"]: path["pathType"] for path in paths}
     expected = {service.prefix or "/": f"{FULLNAME}-{service.name}" for service in SERVICES}
-    # API paths no service owns go to the router, which answers 404 problem+json like NGINX.
+    # API paths no service owns go to the router, which answers 404 problem+json like NGINX;
+    # so do the web's health and metrics paths, which the public must not reach.
     expected[API_NAMESPACE] = f"{FULLNAME}-gateway"
+    expected.update(dict.fromkeys(UNROUTED_PATHS, f"{FULLNAME}-gateway"))
     assert routes == expected
+    assert kinds == {path: "Exact" if path in UNROUTED_PATHS else "Prefix" for path in routes}
     for service in of_kind(defaults, "Service"):
         assert service["spec"]["ports"][0]["targetPort"] == "http"
 
@@ -284,7 +287,7 @@ def test_network_policies_deny_by_default_and_admit_the_ingress_controller(
     assert ingress_sources(policies[f"{FULLNAME}-web"]) == [controller]
     apis = policies[f"{FULLNAME}-apis"]
     assert apis["spec"]["podSelector"]["matchExpressions"][0]["values"] == [
-        "auth", "tickets", "orders", "payments",
+        "auth", "tickets", "orders", "payments", "webhooks",
     ]  # fmt: skip
     sources = ingress_sources(apis)
     assert sources[0] == controller
@@ -295,6 +298,10 @@ def test_network_policies_deny_by_default_and_admit_the_ingress_controller(
     stripe = policies[f"{FULLNAME}-stripe-egress"]["spec"]
     assert stripe["egress"][0]["ports"] == [{"port": 443, "protocol": "TCP"}]
     assert "payments" in stripe["podSelector"]["matchExpressions"][0]["values"]
+    webhooks = policies[f"{FULLNAME}-webhook-egress"]["spec"]
+    assert webhooks["podSelector"]["matchExpressions"][0]["values"] == ["webhooks-dispatcher"]
+    [internet] = webhooks["egress"][0]["to"]
+    assert {"10.0.0.0/8", "169.254.0.0/16", "127.0.0.0/8"} <= set(internet["ipBlock"]["except"])
 
 
 def test_the_helm_test_pod_runs_the_smoke_test_through_the_ingress_controller(

@@ -16,7 +16,14 @@ MIB = 1024 * 1024
 
 
 def problem(status: int, title: str, detail: str) -> dict[str, Any]:
-    return {"type": "about:blank", "title": title, "status": status, "detail": detail, "errors": []}
+    errors = [{"message": detail, "field": None}]
+    return {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": errors,
+    }
 
 
 def assert_problem(response: requests.Response, status: int) -> dict[str, Any]:
@@ -26,7 +33,7 @@ def assert_problem(response: requests.Response, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["type"] == "about:blank"
-    assert body["errors"] == []
+    assert body["errors"] == [{"message": body["detail"], "field": None}]
     return body
 
 

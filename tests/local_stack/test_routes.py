@@ -57,6 +57,7 @@ def test_the_stack_routes_every_api_of_the_service_table() -> None:
         "/api/tickets": 9102,
         "/api/orders": 9103,
         "/api/payments": 9104,
+        "/api/webhooks": 9105,
     }
     assert table.default.port == 9100
 

@@ -44,7 +44,7 @@ def test_settings_default_to_the_documented_ports() -> None:
         14222,
     )
     assert [service.port(settings.service_port_base) for service in SERVICES] == list(
-        range(8100, 8105)
+        range(8100, 8106)
     )
     assert settings.run_dir.name == ".run"
 

@@ -20,6 +20,7 @@ FACTS = saga.facts_of(
         "currency": "usd",
         "reason": "Your card was declined.",
         "expiresAt": "2026-11-24 20:15:00 UTC",
+        "price": "25.00 USD",
     }
 )
 
@@ -45,7 +46,7 @@ def test_the_pipeline_is_a_path_through_the_state_machine() -> None:
 @pytest.mark.parametrize("step", saga.EXITS, ids=lambda s: s.trigger)
 def test_every_exit_cancels_with_a_reason(step: Step) -> None:
     assert step.target is OrderStatus.CANCELLED
-    assert step.reason in {"expired", "cancelled_by_buyer", "payment_declined"}
+    assert step.reason in {"expired", "cancelled_by_buyer", "payment_declined", "price_changed"}
 
 
 def test_the_steps_that_take_something_have_a_compensation() -> None:

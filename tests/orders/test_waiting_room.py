@@ -163,3 +163,20 @@ def test_the_line_moves_at_the_admission_rate_however_rarely_anyone_comes_back(
     time.sleep(2.1)  # nobody looks meanwhile: 21 admissions are due
 
     assert room.where(me).admitted
+
+
+def test_a_retry_with_the_same_idempotency_key_meets_the_line_again(
+    crowded: Flask, seed_ticket: Callable[..., uuid.UUID], auth: Auth
+) -> None:
+    client = crowded.test_client()
+    first = auth(uuid.uuid4())
+    client.post("/api/orders", json={"ticketId": str(seed_ticket())}, headers=first)
+    waiting = {**auth(uuid.uuid4()), "Idempotency-Key": "reserve-7"}
+    body = {"ticketId": str(seed_ticket())}
+
+    answers = [client.post("/api/orders", json=body, headers=waiting) for _ in range(2)]
+
+    for queued in answers:
+        assert queued.status_code == 503
+        assert queued.json["position"] == 1  # kept, not replayed from the first answer
+        assert "Idempotent-Replayed" not in queued.headers

@@ -83,7 +83,11 @@ def create_ticket(client: FlaskClient, seller: Seller) -> Callable[..., dict[str
 
 
 def order_event(
-    event_type: str, ticket_id: str, order_id: uuid.UUID | None = None, version: int = 1
+    event_type: str,
+    ticket_id: str,
+    order_id: uuid.UUID | None = None,
+    version: int = 1,
+    price_cents: int = 2000,
 ) -> Envelope:
     """An orders.* event about one ticket, as the orders service publishes it."""
     return new_event(
@@ -95,7 +99,7 @@ def order_event(
             "ticketId": ticket_id,
             "userId": str(uuid.uuid4()),
             "expiresAt": "2030-01-01T00:00:00Z",
-            "priceCents": 2000,
+            "priceCents": price_cents,
             "currency": "usd",
             "reason": "cancelled by buyer" if event_type == ORDER_CANCELLED else None,
         },

@@ -59,6 +59,13 @@ def test_a_new_order_locks_an_available_ticket() -> None:
     assert transition.reservation == Reservation(ORDER, sold=False)
 
 
+def test_an_order_made_at_another_price_never_locks() -> None:
+    transition = lock(AVAILABLE, ORDER, order_closed=False, repriced=True)
+    assert transition.verdict is Verdict.UNCHANGED
+    assert transition.reservation == AVAILABLE
+    assert "price" in transition.reason
+
+
 def test_locking_again_by_the_same_order_changes_nothing() -> None:
     transition = lock(LOCKED, ORDER, order_closed=False)
     assert transition.verdict is Verdict.UNCHANGED

@@ -61,7 +61,7 @@ def test_each_edit_and_lock_records_tickets_updated_with_the_next_version(
         headers=seller.headers,
     )
     order_id = uuid.uuid4()
-    deliver(db, order_event(ORDER_CREATED, ticket["id"], order_id))
+    deliver(db, order_event(ORDER_CREATED, ticket["id"], order_id, price_cents=2500))
     rows = outbox_rows(db, ticket["id"])
     assert [(r["type"], r["data"]["version"]) for r in rows] == [
         (TICKET_CREATED, 1),

@@ -20,6 +20,7 @@ def _credentials_page(template: str, path: str, success: str) -> ResponseReturnV
     """Show the form, or send the credentials to `path` and go on when they are accepted."""
     next_page = safe_next(request.values.get("next"))
     form = FormState()
+    retry_after: str | None = None
     if request.method == "POST":
         form = FormState.from_request(FIELDS)
         try:
@@ -28,13 +29,17 @@ def _credentials_page(template: str, path: str, success: str) -> ResponseReturnV
             if problem.status not in FORM_STATUSES:
                 raise
             form.add_problem(problem)
+            retry_after = problem.retry_after
         else:
             api().forget_user()
             flash(success)
             return redirect(next_page)
         form.values.pop("password", None)  # a password is never sent back to the browser
     body = render_template(template, form=form, next_page=next_page)
-    return (body, form.status) if form.invalid else body
+    if not form.invalid:
+        return body
+    # A rate-limited visitor's browser (or script) learns when to come back, as from the API.
+    return body, form.status, {"Retry-After": retry_after} if retry_after else {}
 
 
 @bp.route("/signup", methods=["GET", "POST"])

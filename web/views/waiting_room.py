@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 
-from web.client import ApiProblem, ApiUnavailable
+from web.client import ApiProblem, ApiUnavailable, header_int
 from web.context import api, signin_required
 from web.forms import FormState
 
@@ -29,8 +29,9 @@ def buy_refused(problem: ApiProblem) -> FormState:
     """The form state that shows why a reservation was refused, and when to try again."""
     form = FormState()
     form.add_problem(problem)
-    if problem.status == 429 and problem.retry_after:
-        form.alerts.append(f"You can try again in {wait_words(problem.retry_after)}.")
+    retry_after = header_int(problem.retry_after)
+    if problem.status == 429 and retry_after:
+        form.alerts.append(f"You can try again in {wait_words(retry_after)}.")
     return form
 
 

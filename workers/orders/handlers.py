@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.orders import saga
-from api.orders.reactions import Effect, react
+from api.orders.reactions import Effect, cancel_repriced, react
 from api.orders.replica import apply_ticket_snapshot
 from api.orders.saga import Step
 from common.clock import Clock, SystemClock
@@ -37,9 +37,26 @@ _OUTCOME_OF_EFFECT = {
 }
 
 
-def on_ticket_snapshot(session: Session, event: Envelope) -> Outcome:
-    """Apply tickets.created/updated to the replica; idempotent: version N only on N-1."""
-    return _OUTCOME_OF_VERSION[apply_ticket_snapshot(session, event.data)]
+def ticket_snapshot_handler(clock: Clock) -> Handler:
+    """The handler of tickets.created/updated, with the clock that stamps cancellations."""
+
+    def on_ticket_snapshot(session: Session, event: Envelope) -> Outcome:
+        """Apply the snapshot to the replica; idempotent: version N only on N-1.
+
+        A new price ends the unpaid orders made at the old one (the seller edited the
+        ticket before its lock for them reached tickets, which then refused that lock).
+        """
+        check = apply_ticket_snapshot(session, event.data)
+        if check is VersionCheck.APPLY:
+            for order in cancel_repriced(session, event.data, clock):
+                log.warning(
+                    "order %s cancelled: ticket %s was repriced before its lock",
+                    order.id,
+                    order.ticket_id,
+                )
+        return _OUTCOME_OF_VERSION[check]
+
+    return on_ticket_snapshot
 
 
 def step_handler(step: Step, clock: Clock) -> Handler:
@@ -68,6 +85,7 @@ def step_handler(step: Step, clock: Clock) -> Handler:
 
 def make_handlers(clock: Clock) -> dict[str, Handler]:
     """The handler table, with the clock that stamps the orders' transitions."""
+    on_ticket_snapshot = ticket_snapshot_handler(clock)
     handlers: dict[str, Handler] = {
         TICKET_CREATED: on_ticket_snapshot,
         TICKET_UPDATED: on_ticket_snapshot,

@@ -35,6 +35,8 @@ def _facts(envelope: Envelope) -> OrderFacts:
     return OrderFacts(
         order_id=uuid.UUID(str(envelope.data["id"])),
         ticket_id=uuid.UUID(str(envelope.data["ticketId"])),
+        price_cents=int(envelope.data["priceCents"]),
+        currency=str(envelope.data["currency"]),
     )
 
 

@@ -123,7 +123,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* The names of the enabled API services (those behind an /api prefix, with a database). */}}
 {{- define "ticketing.apiServices" -}}
 {{- $names := list -}}
-{{- range $name := list "auth" "tickets" "orders" "payments" -}}
+{{- range $name := list "auth" "tickets" "orders" "payments" "webhooks" -}}
 {{- if (index $.Values.services $name).enabled -}}
 {{- $names = append $names $name -}}
 {{- end -}}
@@ -144,5 +144,5 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* The URL prefix of each API service: the local gateway's routes (deploy/local/services.py). */}}
 {{- define "ticketing.apiPrefixes" -}}
-{{- toJson (dict "auth" "/api/users" "tickets" "/api/tickets" "orders" "/api/orders" "payments" "/api/payments") -}}
+{{- toJson (dict "auth" "/api/users" "tickets" "/api/tickets" "orders" "/api/orders" "payments" "/api/payments" "webhooks" "/api/webhooks") -}}
 {{- end -}}

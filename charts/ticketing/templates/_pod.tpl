@@ -51,7 +51,7 @@ imagePullSecrets:
 
 {{/*
 Environment of a service or worker container: the ConfigMap, then the secret references.
-dict "root" $ "service" DATABASE-SERVICE-OR-EMPTY "signer" BOOL
+dict "root" $ "service" DATABASE-SERVICE-OR-EMPTY "signer" BOOL "web" BOOL
 */}}
 {{- define "ticketing.env" -}}
 {{- $root := .root -}}
@@ -78,8 +78,10 @@ env:
       secretKeyRef:
         name: {{ $secrets.nats.name }}
         key: {{ $secrets.nats.urlKey }}
+  {{- if .web }}
   - name: SECRET_KEY_FILE
     value: {{ printf "%s/secret-key" $path }}
+  {{- end }}
   {{- if eq (include "ticketing.jwtAlgorithm" $root) "HS256" }}
   - name: JWT_SECRET_FILE
     value: {{ printf "%s/jwt-secret" $path }}
@@ -118,8 +120,9 @@ volumeMounts:
 
 {{/*
 Volumes of a service or worker pod: a writable /tmp, and the secret files this pod may read
-(the private key only where it signs, the Stripe secrets only for payments).
-dict "root" $ "service" DATABASE-SERVICE-OR-EMPTY "signer" BOOL
+(the private key only where it signs, the Stripe secrets only for payments, the session key
+only for the web).
+dict "root" $ "service" DATABASE-SERVICE-OR-EMPTY "signer" BOOL "web" BOOL
 */}}
 {{- define "ticketing.volumes" -}}
 {{- $root := .root -}}
@@ -132,11 +135,13 @@ volumes:
     projected:
       defaultMode: 0440
       sources:
+        {{- if .web }}
         - secret:
             name: {{ $secrets.app.name }}
             items:
               - key: {{ $secrets.app.secretKeyKey }}
                 path: secret-key
+        {{- end }}
         - secret:
             name: {{ $secrets.jwt.name }}
             items:

@@ -1,0 +1,1 @@
+"""Webhooks out: integrators register endpoints; signed deliveries of platform events."""
