@@ -22,6 +22,7 @@ from api.orders.schemas import (
 from api.orders.services import OrderService, TrackedOrder
 from api.orders.waiting_room import WaitingRoom
 from api.orders.waiting_room_schemas import (
+    IN_LINE_EXAMPLE,
     QUEUE_POSITION,
     RETRY_AFTER,
     InLineProblemSchema,
@@ -135,6 +136,7 @@ class Orders(MethodView):
         headers={"Retry-After": RETRY_AFTER, "Queue-Position": QUEUE_POSITION},
         description="On-sale rush: you have a place in the waiting room's line (come back "
         "after Retry-After to keep it); or, without Queue-Position, the service is busy",
+        example=IN_LINE_EXAMPLE,
     )
     def post(self, body: dict[str, uuid.UUID]) -> dict[str, Any]:
         """Order a ticket: it is held for you until `expiresAt` unless you pay first."""
@@ -143,6 +145,7 @@ class Orders(MethodView):
 
 @blp.route("/waiting-room")
 class Line(MethodView):
+    @blp.doc(operationId="getWaitingRoom")
     @blp.response(200, LineSchema)
     def get(self) -> dict[str, Any]:
         """The waiting room's line: its length, the admission rate and the wait at its end."""
@@ -158,6 +161,7 @@ class Line(MethodView):
 
 @blp.route("/waiting-room/me")
 class MyPlace(MethodView):
+    @blp.doc(operationId="getMyPlaceInLine")
     @blp.doc(security=SECURITY)
     @blp.response(200, PlaceSchema)
     @problem(401, "Not signed in")

@@ -47,3 +47,18 @@ def header(description: str, example: Any) -> dict[str, Any]:
 
 RETRY_AFTER = header("Seconds to wait before trying again", 3)
 QUEUE_POSITION = header("Your place in the waiting room's line (1 is next)", 37)
+
+IN_LINE_DETAIL = (
+    "You are number 37 in line, about 1 second. "
+    "Try again after Retry-After seconds to keep your place."
+)
+IN_LINE_EXAMPLE = {
+    "type": "about:blank",
+    "title": "Service Unavailable",
+    "status": 503,
+    "detail": IN_LINE_DETAIL,
+    "errors": [{"message": IN_LINE_DETAIL, "field": None}],
+    "requestId": "4c1d2b0e9a7f4d6e",
+    "position": 37,
+    "waitSeconds": 1,
+}
