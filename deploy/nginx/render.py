@@ -53,10 +53,10 @@ class Sizing:
     open_files: int = 65536
     backlog: int = 4096  # Linux caps it at net.core.somaxconn (4096 by default since 5.4)
     upstream_keepalive: int = 64
-    # Requests at one service at once: a gthread worker's 8 threads, 4 deep. At the 90-190
-    # reservations/s this shared 2-core machine decides, the last starts within ~0.35 s
-    # (64 made p99 1.2-1.4 s under load; docs/on-sale.md).
-    upstream_inflight: int = 32
+    # Requests at one service at once: a gthread worker's 8 threads, and as many waiting. At
+    # the 60-190 reservations/s this shared 2-core machine decides, the last starts within
+    # ~0.15-0.3 s (64 and 32 let p99 pass 1 s under load; docs/on-sale.md).
+    upstream_inflight: int = 16
 
 
 # The gateway's own "try again" answers: the service is down, restarting or too slow.
