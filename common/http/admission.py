@@ -1,7 +1,7 @@
 """Bounded waiting: a request that cannot be answered within the bound gets a fast 503.
 
 Requests wait in three places before a service works on them: NGINX (connecting to the
-upstream, at most 32 at a service at once), gunicorn (the listen backlog, then the gthread
+upstream, at most 16 at a service at once), gunicorn (the listen backlog, then the gthread
 queue until a thread is free) and the database pool. NGINX stamps `X-Request-Start:
 t=<seconds since the epoch>` when it receives a request; the gate below, the first thing a
 gunicorn thread runs, answers 503 at once when that stamp is older than the bound less the
