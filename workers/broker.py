@@ -31,8 +31,15 @@ def build_broker(redis_url: str, namespace: str = "ticketing") -> RedisBroker:
     )
 
 
-broker = build_broker(
-    os.environ.get("DRAMATIQ_REDIS_URL") or os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
-    os.environ.get("DRAMATIQ_NAMESPACE", "ticketing"),
-)
+def broker_redis_url() -> str:
+    """The Redis the broker uses: DRAMATIQ_REDIS_URL, else REDIS_URL."""
+    return os.environ.get("DRAMATIQ_REDIS_URL") or os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def broker_namespace() -> str:
+    """The prefix of the broker's Redis keys."""
+    return os.environ.get("DRAMATIQ_NAMESPACE", "ticketing")
+
+
+broker = build_broker(broker_redis_url(), broker_namespace())
 dramatiq.set_broker(broker)

@@ -2,12 +2,16 @@
 
 python -m workers.deadletters list <service>
 python -m workers.deadletters replay <service> ID
+python -m workers.deadletters discard <service> ID
+
+The operators' console (/ops/dead-letters) calls these same functions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,6 +25,8 @@ from common.db import Database, service_metadata
 from common.outbox import OutboxTables, add_outbox_tables
 from workers.runtime import connect_nats
 from workers.streams import EventSettings, ensure_stream
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,28 @@ async def replay_dead_letter(
         await nc.drain()
 
 
+def discard_dead_letter(db: Database, tables: OutboxTables, letter_id: int) -> dict[str, object]:
+    """Delete a dead letter that must never be applied; what it was, for the log and the caller."""
+    dead = tables.dead_letters
+    with db.transaction() as session:
+        row = (
+            session.execute(sa.delete(dead).where(dead.c.id == letter_id).returning(dead))
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise LookupError(f"no dead letter {letter_id}")
+    discarded = {
+        "discarded": letter_id,
+        "eventId": str(row["event_id"]) if row["event_id"] else None,
+        "type": row["event_type"],
+        "subject": row["subject"],
+    }
+    # The row is gone: its payload stays in the log, the only record left of it.
+    log.warning("dead letter discarded", extra={**discarded, "payload": row["payload"]})
+    return discarded
+
+
 def _tables() -> OutboxTables:
     return add_outbox_tables(service_metadata())
 
@@ -121,8 +149,11 @@ def _tables() -> OutboxTables:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point: list or replay a service's dead letters (DATABASE_URL, NATS_URL, EVENTS_*)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    usage = "usage: python -m workers.deadletters list <service> | replay <service> ID"
-    if not args or (args[0], len(args)) not in {("list", 2), ("replay", 3)}:
+    usage = (
+        "usage: python -m workers.deadletters list <service> | replay <service> ID"
+        " | discard <service> ID"
+    )
+    if not args or (args[0], len(args)) not in {("list", 2), ("replay", 3), ("discard", 3)}:
         print(usage, file=sys.stderr)
         return 2
     env = Env(environ)
@@ -138,6 +169,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         except ValueError:
             print(usage, file=sys.stderr)
             return 2
+        if args[0] == "discard":
+            try:
+                print(json.dumps(discard_dead_letter(db, tables, letter_id)))
+            except LookupError as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+            return 0
         nats_url = env.str("NATS_URL", "nats://127.0.0.1:4222")
         events = EventSettings.from_env(environ)
         try:

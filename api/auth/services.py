@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.domain import RefreshOutcome, normalise_email, token_fingerprint
 from api.auth.models import RefreshToken, TokenFamily, User
+from api.auth.operators import roles_of
 from api.auth.passwords import Passwords
 from api.auth.ratelimit import SigninLimiter, SignupLimiter
 from common.auth.revocation import RevokedFamilies
@@ -173,7 +174,10 @@ class AuthService:
 
     def _issue(self, session: Session, user: User, family_id: uuid.UUID) -> Tokens:
         identity = str(user.id)
-        claims = {"email": user.email, "fam": str(family_id)}
+        claims: dict[str, object] = {"email": user.email, "fam": str(family_id)}
+        roles = roles_of(session, user.id)
+        if roles:
+            claims["roles"] = roles
         access = create_access_token(identity, additional_claims=claims)
         refresh = create_refresh_token(identity, additional_claims=claims)
         jti = decode_token(refresh)["jti"]

@@ -8,6 +8,7 @@ from flask import Flask
 from api.orders.config import OrdersSettings
 from api.orders.fair_share import ReservationLimits
 from api.orders.gate import InLine, ReservationGate, in_line_problem
+from api.orders.ops_views import install_ops
 from api.orders.services import OrderService
 from api.orders.views import blp
 from api.orders.waiting_room import WaitingRoom
@@ -58,4 +59,5 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock | None = Non
     app.extensions["db"] = db
     app.register_error_handler(InLine, in_line_problem)
     api.register_blueprint(blp)
+    install_ops(app, api, base, db)
     return app

@@ -21,6 +21,7 @@ from api.orders.state import OrderStatus
 from api.orders.timeline import Entry
 from common.clock import Clock
 from common.money import format_cents
+from common.saga_metrics import EXPIRY_LATENESS, on_commit
 
 NO_FACTS: Mapping[str, Any] = MappingProxyType({})
 
@@ -92,6 +93,8 @@ def react(
     )
     if order is not None:
         timeline.add_first(session, entries_of_move(step, order.id, clock.now(), detail))
+        if step is saga.EXPIRE:
+            _time_expiries(session, [order], clock.now(), "expiration")
         return Reaction(Effect.MOVED, order)
     current = _locked_status(session, order_id)
     if current is None or current not in step.late:
@@ -125,6 +128,7 @@ def expire_overdue(session: Session, clock: Clock, limit: int) -> list[Order]:
     timeline.add_first(
         session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)]
     )
+    _time_expiries(session, moved, now, "sweep")
     return moved
 
 
@@ -152,6 +156,18 @@ def cancel_repriced(session: Session, ticket: Mapping[str, Any], clock: Clock) -
         session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)]
     )
     return moved
+
+
+def _time_expiries(session: Session, orders: list[Order], now: datetime, trigger: str) -> None:
+    """Observe how late each expiry fired, once its transaction commits."""
+    late = [max((now - order.expires_at).total_seconds(), 0.0) for order in orders]
+
+    def observe() -> None:
+        for seconds in late:
+            EXPIRY_LATENESS.labels(trigger).observe(seconds)
+
+    if late:
+        on_commit(session, observe)
 
 
 def _locked_status(session: Session, order_id: uuid.UUID) -> OrderStatus | None:

@@ -7,6 +7,7 @@ from flask import Flask
 from api.payments.components import build_payments
 from api.payments.config import PaymentsSettings
 from api.payments.followups import Dispatcher
+from api.payments.ops_views import install_ops
 from api.payments.views import blp
 from common.auth.tokens import install_jwt
 from common.clock import Clock
@@ -44,4 +45,5 @@ def create_app(
     app.extensions["payments"] = payments
     app.extensions["db"] = payments.db
     api.register_blueprint(blp)
+    install_ops(app, api, payments)
     return app

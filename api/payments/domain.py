@@ -110,6 +110,15 @@ def refund_reason(order_reason: str | None) -> str:
     return f"The order was cancelled{why} before the payment completed."
 
 
+REFUND_LABELS = ("expired", "cancelled_by_buyer", "payment_declined")
+
+
+def refund_label(reason: str | None) -> str:
+    """A refund's reason as a metric label: the order's cancel reason it names, or `other`."""
+    text = (reason or "").replace(" ", "_")
+    return next((label for label in REFUND_LABELS if label in text), "other")
+
+
 def clip_reason(reason: str) -> str:
     """A reason short enough for the catalogue (and never empty)."""
     text = reason.strip() or "The payment failed."

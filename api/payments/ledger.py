@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api.payments.domain import OrderFacts, PaymentStatus, clip_reason, sources
+from api.payments.domain import OrderFacts, PaymentStatus, clip_reason, refund_label, sources
 from api.payments.models import LIVE, OUTBOX, Payment
 from common.clock import Clock
 from common.events.catalogue import (
@@ -21,6 +21,7 @@ from common.events.catalogue import (
 from common.events.envelope import new_event
 from common.logging import request_id_var
 from common.outbox import record
+from common.saga_metrics import COMPENSATIONS, on_commit
 
 
 def _event_data(payment: Payment, event_type: str) -> dict[str, Any]:
@@ -205,6 +206,8 @@ def refund(
     )
     if payment is not None:
         record_payment_event(session, PAYMENT_REFUNDED, payment, clock)
+        why = refund_label(payment.refund_reason)
+        on_commit(session, lambda: COMPENSATIONS.labels("refund", why).inc())
     return payment
 
 

@@ -102,13 +102,20 @@ service() {
 dramatiq_worker() {
     need 1 dramatiq "$@"
     [[ "$1" =~ ^workers(\.[a-z_]+)+$ ]] || fail "dramatiq MODULE must be workers.<...>, got '$1'"
-    health_url ""
+    health_url "$(worker_health_url)"
     run python -m dramatiq "$1" --processes "${DRAMATIQ_PROCESSES:-1}" \
         --threads "${DRAMATIQ_THREADS:-4}"
 }
 
+# A worker with WORKER_HEALTH_PORT serves /healthz there (workers/health_server.py).
+worker_health_url() {
+    if [[ -n "${WORKER_HEALTH_PORT:-}" ]]; then
+        printf 'http://127.0.0.1:%s/healthz' "$WORKER_HEALTH_PORT"
+    fi
+}
+
 python_module() {
-    health_url ""
+    health_url "$(worker_health_url)"
     run python -m "$@"
 }
 

@@ -23,6 +23,14 @@ def test_the_openapi_document_and_swagger_ui_are_served_under_the_prefix(
         "/api/payments",
         "/api/payments/{payment_id}",
         "/api/payments/webhook",
+        # Operators only (api/payments/ops_views.py, api/ops).
+        "/api/payments/ops/payments",
+        "/api/payments/ops/compensations",
+        "/api/payments/ops/stuck",
+        "/api/payments/ops/dead-letters",
+        "/api/payments/ops/dead-letters/{letter_id}/replay",
+        "/api/payments/ops/dead-letters/{letter_id}/discard",
+        "/api/payments/ops/backlog",
     }
     pay = spec["paths"]["/api/payments"]["post"]["responses"]
     assert {"201", "202", "401", "402", "403", "404", "409", "422"} <= set(pay)

@@ -17,6 +17,11 @@ ROUTES = {
     ("/api/tickets/mine", "get"),
     ("/api/tickets/{ticket_id}", "get"),
     ("/api/tickets/{ticket_id}", "put"),
+    # Operators only (api/ops): the tickets consumer's dead letters and the backlog.
+    ("/api/tickets/ops/dead-letters", "get"),
+    ("/api/tickets/ops/dead-letters/{letter_id}/replay", "post"),
+    ("/api/tickets/ops/dead-letters/{letter_id}/discard", "post"),
+    ("/api/tickets/ops/backlog", "get"),
 }
 
 

@@ -8,6 +8,7 @@ from web.views import (
     api_keys,
     auth,
     developers,
+    ops,
     orders,
     payments,
     tickets,
@@ -27,5 +28,6 @@ def register_views(app: Flask) -> None:
         developers.bp,
         webhooks.bp,
         api_keys.bp,
+        ops.bp,
     ):
         app.register_blueprint(blueprint)

@@ -15,8 +15,14 @@ from api.payments.components import Payments, build_payments
 from api.payments.config import PaymentsSettings
 from api.payments.followups import FollowUp, Step
 from api.payments.gateway import GatewayUnavailable
+from common.http.health import database_check, redis_check
 from common.logging import configure_logging
-from workers.broker import broker  # noqa: F401 - binds the actors below to the project's broker
+from workers.broker import (  # binds the actors below to the project's broker
+    broker,
+    broker_namespace,
+    broker_redis_url,
+)
+from workers.dramatiq_health import WorkerHealth
 
 QUEUE = "payments"
 MAX_RETRIES = 12
@@ -87,3 +93,18 @@ class ActorDispatcher:
             charge_payment.send(str(follow_up.payment_id))
         else:
             refund_payment.send(str(follow_up.payment_id), follow_up.reason or "")
+
+
+def _database_ready() -> None:
+    database_check(runtime().db.engine)()
+
+
+broker.add_middleware(
+    WorkerHealth(
+        "payments-actors",
+        {"database": _database_ready, "redis": redis_check(broker_redis_url())},
+        broker_redis_url(),
+        broker_namespace(),
+        [QUEUE],
+    )
+)
