@@ -22,10 +22,20 @@ JSON_TYPES = ("application/json", "application/problem+json")
 class ApiUnavailable(Exception):
     """The gateway or an API could not be reached, timed out, or failed on its side (5xx)."""
 
-    def __init__(self, detail: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        status: int | None = None,
+        *,
+        retry_after: int | None = None,
+        queue_position: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.status = status
+        # A busy API says when to come back; the waiting room also says the place in line.
+        self.retry_after = retry_after
+        self.queue_position = queue_position
 
 
 class ApiProblem(Exception):
@@ -43,6 +53,11 @@ class ApiProblem(Exception):
         self.detail = detail
         self.errors = list(errors)
         self.retry_after = retry_after
+
+
+def header_int(value: str | None) -> int | None:
+    """A whole-number header (Retry-After in seconds, Queue-Position), or None."""
+    return int(value) if value and value.strip().isdigit() else None
 
 
 def _field_errors(raw: Any) -> list[FieldError]:
@@ -122,7 +137,12 @@ class ApiClient:
             raise ApiUnavailable("The service could not be reached.") from exc
         if response.status >= 500:
             log.warning("%s %s answered %s", method, path, response.status)
-            raise ApiUnavailable("The service is not available right now.", response.status)
+            raise ApiUnavailable(
+                "The service is not available right now.",
+                response.status,
+                retry_after=header_int(response.headers.get("Retry-After")),
+                queue_position=header_int(response.headers.get("Queue-Position")),
+            )
         return ApiResponse(
             status=response.status,
             body=_json_body(response),

@@ -26,7 +26,9 @@ def create_app(
     # The factory is the composition root: by default, follow-ups go to the Dramatiq actors.
     dispatcher = dispatcher or ActorDispatcher()
     base = settings.service
-    payments = build_payments(settings, dispatcher, clock)
+    payments = build_payments(
+        settings, dispatcher, clock, pool_timeout=base.admission.max_wait_seconds
+    )
     app, api = create_service_app(
         base,
         title="Ticketing payments API",

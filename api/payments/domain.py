@@ -70,6 +70,12 @@ class OrderNotPayable(Conflict):
     default_detail = "The order can no longer be paid."
 
 
+class OrderNotReplicatedYet(Conflict):
+    """The order was created a moment ago and has not reached payments yet: retry shortly."""
+
+    default_detail = "This order has not reached payments yet; try again in a moment."
+
+
 class PaymentSettled(Conflict):
     """The order's payment already failed or was refunded, so it cannot be paid again."""
 

@@ -19,7 +19,7 @@ def create_app(settings: TicketsSettings | None = None, clock: Clock | None = No
     """Build the tickets service from the environment (or the given settings)."""
     settings = settings or TicketsSettings.from_env()
     base = settings.service
-    db = Database.from_url(base.database_url)
+    db = Database.from_url(base.database_url, pool_timeout=base.admission.max_wait_seconds)
     app, api = create_service_app(
         base,
         title="Ticketing tickets API",

@@ -33,7 +33,8 @@ Development only:
 
 Environment: see README.md (Configuration); GUNICORN_WORKER_CLASS (gthread, or sync),
 GUNICORN_THREADS (8), GUNICORN_WORKERS (1), GUNICORN_KEEPALIVE (75 s, above ingress-nginx's
-60 s upstream keep-alive), GUNICORN_CMD_ARGS (more gunicorn flags).
+60 s upstream keep-alive), GUNICORN_BACKLOG (4096), GUNICORN_CMD_ARGS (more gunicorn flags);
+ADMISSION_MAX_WAIT_SECONDS (1): longer waits are answered 503 + Retry-After (docs/on-sale.md).
 USAGE
 }
 
@@ -76,7 +77,7 @@ gunicorn_app() {
     [[ "$class" == gthread ]] && threads=(--threads "${GUNICORN_THREADS:-8}")
     run gunicorn --no-control-socket -k "$class" "${threads[@]}" -w "${GUNICORN_WORKERS:-1}" \
         -b "0.0.0.0:${PORT:-8080}" --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-20}" \
-        --keep-alive "${GUNICORN_KEEPALIVE:-75}" "$app"
+        --keep-alive "${GUNICORN_KEEPALIVE:-75}" --backlog "${GUNICORN_BACKLOG:-4096}" "$app"
 }
 
 need() {

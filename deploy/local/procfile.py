@@ -10,6 +10,9 @@ from pathlib import Path
 from deploy.local.files import write_private
 
 GRACEFUL_TIMEOUT_SECONDS = 20
+# Connections the kernel holds for gunicorn while it has no thread free (capped by
+# net.core.somaxconn); a request that waits there too long is shed (common/http/admission.py).
+LISTEN_BACKLOG = 4096
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ def gunicorn_argv(
         argv += ["--threads", str(threads)]
     return [
         *argv, "-w", str(workers), "-b", f"127.0.0.1:{port}",
-        "--graceful-timeout", str(GRACEFUL_TIMEOUT_SECONDS), "--keep-alive", "5", app,
+        "--graceful-timeout", str(GRACEFUL_TIMEOUT_SECONDS), "--keep-alive", "5",
+        "--backlog", str(LISTEN_BACKLOG), app,
     ]  # fmt: skip
 
 

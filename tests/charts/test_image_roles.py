@@ -300,7 +300,7 @@ def test_nginx_config_role_renders_the_gateway_for_compose(
     render = start("nginx-config", str(folder), env={})
     assert render.wait(timeout=60) == 0
     config = (folder / "nginx.conf").read_text()
-    assert "listen 8080;" in config and "127.0.0.1" not in config
+    assert "listen 8080 backlog=4096;" in config and "127.0.0.1" not in config
     for service in SERVICES:
         assert f"server {service.name}:8080;" in config
     assert os.path.isdir(folder / "tmp" / "proxy")

@@ -318,3 +318,20 @@ def test_the_helm_test_pod_runs_the_smoke_test_through_the_ingress_controller(
 def test_the_service_account_mounts_no_token(defaults: list[Manifest]) -> None:
     for account in of_kind(defaults, "ServiceAccount"):
         assert account["automountServiceAccountToken"] is False
+
+
+def test_the_ingress_keeps_upstream_connections_alive_and_services_bound_their_waits(
+    defaults: list[Manifest], render: Render
+) -> None:
+    (ingress,) = of_kind(defaults, "Ingress")
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-http-version"] == "1.1"
+    # Snippets are off in ingress-nginx by default: the stamp is opt-in here.
+    assert "nginx.ingress.kubernetes.io/configuration-snippet" not in annotations
+    for name in HTTP_SERVICES:
+        container = deployment(defaults, name)["spec"]["template"]["spec"]["containers"][0]
+        assert env_of(container)["ADMISSION_MAX_WAIT_SECONDS"]["value"] == "1"
+    (stamped,) = of_kind(render(sets=["ingress.requestStartSnippet=true"]), "Ingress")
+    annotations = stamped["metadata"]["annotations"]
+    snippet = annotations["nginx.ingress.kubernetes.io/configuration-snippet"]
+    assert snippet == 'proxy_set_header X-Request-Start "t=${msec}";'

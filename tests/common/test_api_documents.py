@@ -31,7 +31,7 @@ SERVICES: dict[str, tuple[str, Callable[[], Flask]]] = {
     "webhooks": ("/api/webhooks", lambda: webhooks_app(WebhooksSettings.from_env(ENV))),
 }
 # Operations that answer every caller (no 4xx is theirs to document beyond the default).
-NEVER_REFUSED = {("get", "/api/users/currentuser")}
+NEVER_REFUSED = {("get", "/api/users/currentuser"), ("get", "/api/orders/waiting-room")}
 CREATING_POSTS = {
     "/api/tickets",
     "/api/orders",

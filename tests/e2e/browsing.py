@@ -122,11 +122,13 @@ class Browsing:
     def begin(self, shots: Screenshots) -> None:
         self.shots = shots
 
-    def user(self, label: str) -> User:
+    def user(self, label: str, *, javascript: bool = True) -> User:
         """A new visitor, signed out, in a browser context of their own."""
         assert self.shots is not None, "use the `shots` fixture"
         context = self.browser.new_context(
-            base_url=self.base_url, viewport={"width": 1024, "height": 768}
+            base_url=self.base_url,
+            viewport={"width": 1024, "height": 768},
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         self.contexts.append(context)

@@ -107,6 +107,8 @@ def running_stack(
         # Sign-in limits count per client IP in Redis: every local run is 127.0.0.1 on the
         # shared db 0, so other runs' sign-ins would use up this stack's budget.
         "SIGNIN_IP_LIMIT": "100000",
+        # Sign-ups per address too (20 an hour): every browser test signs its users up.
+        "SIGNUP_IP_LIMIT": "100000",
         # The integrator tests receive webhooks on 127.0.0.1 (refused by default).
         "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",
         **extra,

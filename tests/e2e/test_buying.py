@@ -80,8 +80,13 @@ def test_a_declined_card_is_explained_and_the_ticket_goes_back_on_sale(
     pay(buyer, "Card declined")
 
     expect(buyer.page.get_by_role("alert")).to_contain_text("declined")
+    # No stale payment form while the decline's cancel is on its way: the page says what
+    # happens and refreshes itself until the order shows as cancelled (nobody reloads).
+    expect(buyer.page.get_by_role("button", name="Pay")).to_have_count(0)
     buyer.shot("card-declined")
-    buyer.reload_until(f"/orders/{order_id}", "Cancelled", "order-cancelled")
+    expect(buyer.page.locator(".status")).to_have_text("Cancelled", timeout=15_000)
+    buyer.shot("order-cancelled")
+    assert order_id in buyer.page.url
     expect(buyer.page.locator("main")).to_contain_text("declined")
     other = browsing.user("other-buyer")
     other.sign_up()

@@ -26,12 +26,17 @@ def test_the_openapi_document_lists_every_route_with_its_errors(client: FlaskCli
     documented = {key: codes for key, codes in documented.items() if key not in operators}
     assert documented == {
         ("/api/orders", "get"): {"200", "401", "422", "default"},
-        ("/api/orders", "post"): {"201", "401", "404", "409", "422", "default"},
+        ("/api/orders", "post"): {"201", "401", "404", "409", "422", "429", "503", "default"},
         ("/api/orders/{order_id}", "get"): {"200", "401", "403", "404", "default"},
         ("/api/orders/{order_id}/cancel", "post"): {
             *("200", "401", "403", "404", "409", "422", "default")
         },
+        ("/api/orders/waiting-room", "get"): {"200", "default"},
+        ("/api/orders/waiting-room/me", "get"): {"200", "401", "default"},
     }
+    in_line = paths["/api/orders"]["post"]["responses"]["503"]
+    assert set(in_line["headers"]) == {"Retry-After", "Queue-Position"}
+    assert set(paths["/api/orders"]["post"]["responses"]["429"]["headers"]) == {"Retry-After"}
     create = paths["/api/orders"]["post"]
     assert create["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
     assert create["responses"]["409"]["content"]["application/problem+json"]

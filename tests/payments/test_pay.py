@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -149,31 +148,38 @@ def test_someone_elses_order_is_forbidden_and_not_charged(
     assert intents(standin) == []
 
 
-def test_an_unknown_order_is_not_found_once_the_replica_had_time_to_catch_up(
+def test_an_unknown_order_gets_409_to_retry_at_once_then_404_once_it_had_time_to_arrive(
     client: FlaskClient, auth: Auth, standin: StandinServer
 ) -> None:
+    headers, order_id = auth(uuid.uuid4()), uuid.uuid4()
     started = time.monotonic()
 
-    response = pay(client, auth(uuid.uuid4()), uuid.uuid4())
+    first = pay(client, headers, order_id)
 
-    assert response.status_code == 404
-    assert response.json["errors"] == [{"message": "Unknown order.", "field": "orderId"}]
-    assert time.monotonic() - started >= 0.3  # PAYMENTS_ORDER_WAIT_MS
+    assert time.monotonic() - started < 0.25  # answered at once: no thread waits for the replica
+    assert first.status_code == 409
+    assert first.headers["Retry-After"] == "1"
+    assert first.json["detail"] == "This order has not reached payments yet; try again in a moment."
+    time.sleep(0.35)  # PAYMENTS_ORDER_WAIT_MS (300) after the first request
+    later = pay(client, headers, order_id)
+    assert later.status_code == 404
+    assert later.json["errors"] == [{"message": "Unknown order.", "field": "orderId"}]
     assert intents(standin) == []
 
 
-def test_an_order_reaching_the_replica_while_the_request_waits_is_paid(
+def test_an_order_reaching_the_replica_after_a_409_is_paid_on_the_retry(
     make_app: Callable[..., Any], auth: Auth, deliver: Deliver, standin: StandinServer
 ) -> None:
     client = make_app(PAYMENTS_ORDER_WAIT_MS="3000").test_client()
     buyer, order_id = uuid.uuid4(), uuid.uuid4()
-    late = threading.Timer(0.5, deliver, [order_event(ORDER_CREATED, order_id, buyer)])
-    late.start()
 
-    response = pay(client, auth(buyer), order_id)
+    early = pay(client, auth(buyer), order_id)
+    deliver(order_event(ORDER_CREATED, order_id, buyer))
+    retried = pay(client, auth(buyer), order_id)
 
-    late.join()
-    assert response.status_code == 201, response.json
+    assert early.status_code == 409
+    assert "Retry-After" in early.headers
+    assert retried.status_code == 201, retried.json
     assert len(intents(standin)) == 1
 
 
