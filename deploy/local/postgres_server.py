@@ -51,8 +51,9 @@ class EmbeddedPostgres:
 
     name = "PostgreSQL"
 
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path, port: int, settings: tuple[str, ...] = ()) -> None:
         self.folder = folder
+        self.settings = settings  # extra `name=value` server settings, e.g. max_connections
         self.data = folder / "data"
         self.log = folder / "postgres.log"
         self.port = port
@@ -88,6 +89,7 @@ class EmbeddedPostgres:
 
     def start(self) -> None:
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories="
+        options += "".join(f" -c {setting}" for setting in self.settings)
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
         wait_for("PostgreSQL accepting connections", self.is_running, timeout=30)
 
