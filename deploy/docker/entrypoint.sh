@@ -160,7 +160,7 @@ main() {
             ;;
         stripe-standin)
             need 0 stripe-standin "$@"
-            python_module deploy.stripe_standin --host 0.0.0.0 \
+            python_module devtools.stripe_standin --host 0.0.0.0 \
                 --port "${STRIPE_STANDIN_PORT:-12111}"
             ;;
         nginx-config)

@@ -115,5 +115,5 @@ WORKERS: tuple[Worker, ...] = (
     dramatiq_worker("payments-actors", "workers.payments.actors", "payments"),
     process("expiration-scheduler", "workers.expiration.scheduler", None),
     dramatiq_worker("expiration-actors", "workers.expiration.actors", None),
-    Worker("stripe", "deploy.stripe_standin", ("-m", "deploy.stripe_standin"), None, True),
+    Worker("stripe", "devtools.stripe_standin", ("-m", "devtools.stripe_standin"), None, True),
 )

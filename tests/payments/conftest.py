@@ -29,7 +29,7 @@ from common.clock import FrozenClock, isoformat_z
 from common.db import Database
 from common.events.catalogue import ORDER_CREATED
 from common.events.envelope import Envelope, new_event
-from deploy.stripe_standin.server import StandinServer, serve
+from devtools.stripe_standin.server import StandinServer, serve
 from tests.workers.support import wait_until
 from workers.broker import broker
 from workers.consumers import Outcome, handle_message

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from common.db import Database
 from common.events.catalogue import ORDER_CANCELLED, ORDER_UPDATED
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.payments.conftest import (
     Auth,
     Deliver,

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from common.db import Database
 from common.events.catalogue import ORDER_CANCELLED, ORDER_COMPLETED, ORDER_CREATED
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.payments.conftest import (
     START,
     Auth,

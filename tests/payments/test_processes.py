@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from api.payments.models import Order
 from common.db import Database
 from common.events.catalogue import ORDER_CANCELLED, ORDER_CREATED
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.payments.conftest import (
     Auth,
     eventually,

@@ -21,7 +21,7 @@ from api.payments.models import Order
 from common.clock import FrozenClock
 from common.db import Database
 from common.events.catalogue import ORDER_CANCELLED
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.payments.conftest import (
     Auth,
     Deliver,

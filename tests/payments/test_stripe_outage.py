@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from api.payments.gateway import GatewayUnavailable
 from common.db import Database
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.payments.conftest import (
     Auth,
     eventually,

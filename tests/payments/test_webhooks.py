@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from api.payments.models import StripeEvent
 from common.db import Database
-from deploy.stripe_standin.server import StandinServer
-from deploy.stripe_standin.webhooks import signature_header
+from devtools.stripe_standin.server import StandinServer
+from devtools.stripe_standin.webhooks import signature_header
 from tests.payments.conftest import (
     WEBHOOK_SECRET,
     Auth,

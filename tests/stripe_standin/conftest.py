@@ -15,7 +15,7 @@ import pytest
 import stripe
 from stripe.params import PaymentIntentCreateParams
 
-from deploy.stripe_standin.server import StandinServer, serve
+from devtools.stripe_standin.server import StandinServer, serve
 
 API_KEY = "sk_test_standin"
 WEBHOOK_SECRET = "whsec_test_secret"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import stripe
 
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.stripe_standin.conftest import API_KEY, card_payment
 
 

@@ -1,4 +1,4 @@
-"""`python -m deploy.stripe_standin` as `make up` runs it: flags, environment, clean stop."""
+"""`python -m devtools.stripe_standin` as `make up` runs it: flags, environment, clean stop."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from deploy.stripe_standin.settings import StandinSettings
+from devtools.stripe_standin.settings import StandinSettings
 from tests.stripe_standin.conftest import API_KEY, WEBHOOK_SECRET, Receiver, card_payment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def start(
 ) -> subprocess.Popen[str]:
     """Start the module as a child process."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "deploy.stripe_standin", *args],
+        [sys.executable, "-m", "devtools.stripe_standin", *args],
         cwd=REPO,
         env={**os.environ, **env},
         stdout=subprocess.PIPE,

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 import stripe
 
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.stripe_standin.conftest import API_KEY, card_payment, control
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.stripe_standin.errors import StripeApiError
-from deploy.stripe_standin.forms import Params, nest, parse_pairs
+from devtools.stripe_standin.errors import StripeApiError
+from devtools.stripe_standin.forms import Params, nest, parse_pairs
 
 
 def test_brackets_nest_hashes_and_indexed_or_empty_brackets_make_lists() -> None:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import stripe
 
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.stripe_standin.conftest import API_KEY, card_payment, control
 
 
@@ -101,7 +101,7 @@ def test_an_invalid_request_is_not_saved_so_the_key_can_be_used_again(
 def test_twenty_concurrent_requests_with_one_key_create_one_payment_intent(
     standin: StandinServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="deploy.stripe_standin")
+    caplog.set_level(logging.INFO, logger="devtools.stripe_standin")
     start = threading.Barrier(20)
 
     def pay(_: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from deploy.stripe_standin.server import StandinServer
+from devtools.stripe_standin.server import StandinServer
 from tests.stripe_standin.conftest import card_payment, control
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 import stripe
 
-from deploy.stripe_standin.server import StandinServer
-from deploy.stripe_standin.webhooks import signature_header
+from devtools.stripe_standin.server import StandinServer
+from devtools.stripe_standin.webhooks import signature_header
 from tests.stripe_standin.conftest import (
     API_KEY,
     WEBHOOK_SECRET,

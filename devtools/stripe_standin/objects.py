@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 import string
 
-from deploy.stripe_standin.errors import JsonObject
-from deploy.stripe_standin.payment_methods import TestCard
+from devtools.stripe_standin.errors import JsonObject
+from devtools.stripe_standin.payment_methods import TestCard
 
 _ALPHABET = string.ascii_letters + string.digits
 _EXP_YEAR_AHEAD = 8

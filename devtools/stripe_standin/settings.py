@@ -7,8 +7,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from deploy.stripe_standin.engine import DEFAULT_API_VERSION
-from deploy.stripe_standin.webhooks import WebhookSettings
+from devtools.stripe_standin.engine import DEFAULT_API_VERSION
+from devtools.stripe_standin.webhooks import WebhookSettings
 
 DEFAULT_PORT = 12111
 
@@ -30,7 +30,7 @@ class StandinSettings:
         """Flags win over the environment, which wins over the defaults."""
         env = os.environ if environ is None else environ
         parser = argparse.ArgumentParser(
-            prog="python -m deploy.stripe_standin",
+            prog="python -m devtools.stripe_standin",
             description="A local Stripe stand-in for PaymentIntents, refunds and webhooks.",
         )
         parser.add_argument("--host", default=env.get("STRIPE_STANDIN_HOST", "127.0.0.1"))

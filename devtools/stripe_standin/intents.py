@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import re
 
-from deploy.stripe_standin import errors, objects
-from deploy.stripe_standin.engine import Engine, RequestContext, format_amount
-from deploy.stripe_standin.errors import JsonObject
-from deploy.stripe_standin.forms import Params
-from deploy.stripe_standin.payment_methods import magic_card
+from devtools.stripe_standin import errors, objects
+from devtools.stripe_standin.engine import Engine, RequestContext, format_amount
+from devtools.stripe_standin.errors import JsonObject
+from devtools.stripe_standin.forms import Params
+from devtools.stripe_standin.payment_methods import magic_card
 
 _IGNORED = (
     "error_on_requires_action",

@@ -14,23 +14,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
-from deploy.stripe_standin import errors, intents, refunds
-from deploy.stripe_standin.control import handle_control
-from deploy.stripe_standin.engine import Engine, RequestContext
-from deploy.stripe_standin.errors import JsonObject, StripeApiError
-from deploy.stripe_standin.faults import Fault, FaultPlan
-from deploy.stripe_standin.forms import Params, nest, parse_pairs
-from deploy.stripe_standin.idempotency import (
+from devtools.stripe_standin import errors, intents, refunds
+from devtools.stripe_standin.control import handle_control
+from devtools.stripe_standin.engine import Engine, RequestContext
+from devtools.stripe_standin.errors import JsonObject, StripeApiError
+from devtools.stripe_standin.faults import Fault, FaultPlan
+from devtools.stripe_standin.forms import Params, nest, parse_pairs
+from devtools.stripe_standin.idempotency import (
     MAX_KEY_LENGTH,
     ApiResponse,
     Fingerprint,
     IdempotencyStore,
 )
-from deploy.stripe_standin.logs import log_json
-from deploy.stripe_standin.objects import new_id
-from deploy.stripe_standin.settings import StandinSettings
-from deploy.stripe_standin.state import Ledger
-from deploy.stripe_standin.webhooks import WebhookDispatcher, WebhookSettings
+from devtools.stripe_standin.logs import log_json
+from devtools.stripe_standin.objects import new_id
+from devtools.stripe_standin.settings import StandinSettings
+from devtools.stripe_standin.state import Ledger
+from devtools.stripe_standin.webhooks import WebhookDispatcher, WebhookSettings
 
 Operation = Callable[[Engine, "re.Match[str]", Params, RequestContext], JsonObject]
 MAX_BODY_BYTES = 1 << 20

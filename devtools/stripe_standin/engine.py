@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from deploy.stripe_standin import errors, objects
-from deploy.stripe_standin.errors import JsonObject
-from deploy.stripe_standin.state import Ledger
+from devtools.stripe_standin import errors, objects
+from devtools.stripe_standin.errors import JsonObject
+from devtools.stripe_standin.state import Ledger
 
 # stripe-python 16.1 pins this version; events carry it like an account default would.
 DEFAULT_API_VERSION = "2026-10-28.endive"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from deploy.stripe_standin.errors import JsonObject
-from deploy.stripe_standin.logs import log_json
+from devtools.stripe_standin.errors import JsonObject
+from devtools.stripe_standin.logs import log_json
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 _WORKERS = 4

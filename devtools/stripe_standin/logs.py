@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-LOGGER = logging.getLogger("deploy.stripe_standin")
+LOGGER = logging.getLogger("devtools.stripe_standin")
 
 
 def log_json(event: str, level: int = logging.INFO, **fields: Any) -> None:

@@ -2,7 +2,7 @@
 
 Run it::
 
-    python -m deploy.stripe_standin --port 12111 \\
+    python -m devtools.stripe_standin --port 12111 \\
         --webhook-url http://127.0.0.1:8104/api/payments/webhook \\
         --webhook-secret whsec_local
     # or env: STRIPE_STANDIN_PORT, STRIPE_WEBHOOK_URL, STRIPE_WEBHOOK_SECRET (+ _DUPLICATES,
@@ -10,7 +10,7 @@ Run it::
 
 In-process (tests, ``make up``)::
 
-    from deploy.stripe_standin.server import serve
+    from devtools.stripe_standin.server import serve
     server, thread = serve(0, webhook_url, "whsec_test")  # port 0: any free port
     ...  # server.url, server.ledger.snapshot("payment_intents")
     server.close()

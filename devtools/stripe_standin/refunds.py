@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from deploy.stripe_standin import errors, objects
-from deploy.stripe_standin.engine import Engine, RequestContext, format_amount
-from deploy.stripe_standin.errors import JsonObject
-from deploy.stripe_standin.forms import Params
+from devtools.stripe_standin import errors, objects
+from devtools.stripe_standin.engine import Engine, RequestContext, format_amount
+from devtools.stripe_standin.errors import JsonObject
+from devtools.stripe_standin.forms import Params
 
 CREATE_PARAMS = (
     "amount",

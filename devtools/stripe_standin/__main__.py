@@ -1,4 +1,4 @@
-"""`python -m deploy.stripe_standin`: run the Stripe stand-in until SIGINT or SIGTERM."""
+"""`python -m devtools.stripe_standin`: run the Stripe stand-in until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 import threading
 from types import FrameType
 
-from deploy.stripe_standin.logs import log_json
-from deploy.stripe_standin.server import StandinServer
-from deploy.stripe_standin.settings import StandinSettings
+from devtools.stripe_standin.logs import log_json
+from devtools.stripe_standin.server import StandinServer
+from devtools.stripe_standin.settings import StandinSettings
 
 
 def main(argv: list[str] | None = None) -> int:

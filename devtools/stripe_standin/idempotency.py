@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from deploy.stripe_standin import errors
+from devtools.stripe_standin import errors
 
 KEY_TTL_SECONDS = 24 * 60 * 60
 MAX_KEY_LENGTH = 255

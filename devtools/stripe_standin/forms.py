@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import TypeAlias
 from urllib.parse import parse_qsl
 
-from deploy.stripe_standin import errors
+from devtools.stripe_standin import errors
 
 FormValue: TypeAlias = "str | list[FormValue] | dict[str, FormValue]"
 

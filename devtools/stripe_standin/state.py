@@ -7,8 +7,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from deploy.stripe_standin.errors import JsonObject
-from deploy.stripe_standin.payment_methods import TestCard
+from devtools.stripe_standin.errors import JsonObject
+from devtools.stripe_standin.payment_methods import TestCard
 
 KINDS = ("payment_intents", "charges", "refunds", "payment_methods", "events")
 

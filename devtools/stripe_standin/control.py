@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from deploy.stripe_standin.errors import JsonObject
-from deploy.stripe_standin.faults import Fault, FaultSpecError
-from deploy.stripe_standin.state import KINDS
+from devtools.stripe_standin.errors import JsonObject
+from devtools.stripe_standin.faults import Fault, FaultSpecError
+from devtools.stripe_standin.state import KINDS
 
 if TYPE_CHECKING:
-    from deploy.stripe_standin.server import StandinServer
+    from devtools.stripe_standin.server import StandinServer
 
 MAX_WAIT_MS = 60_000
 
