@@ -14,7 +14,6 @@ usage: ticketing ROLE [ARGS...]
 HTTP (gunicorn on 0.0.0.0:$PORT, default 8080):
   service NAME        an HTTP service: web, auth, tickets, orders or payments
   web                 the same as `service web`
-  gateway             the prefix router the web calls the APIs through (GATEWAY_ROUTES)
 Workers:
   worker NAME         a worker of the local stack's table, e.g. orders-sweep, payments-actors
   relay SERVICE       the outbox relay of SERVICE's database
@@ -26,7 +25,8 @@ Workers:
 One-shot:
   migrate SERVICE     create SERVICE's database if missing and upgrade it (DATABASE_URL)
 Development only:
-  stripe-standin      the local Stripe stand-in (STRIPE_STANDIN_PORT, default 12111)
+  stripe-standin      the local Stripe stand-in (STRIPE_STANDIN_PORT, default 12111; only in
+                      images built with WITH_DEVTOOLS=true)
   nginx-config DIR    render the NGINX gateway configuration for docker-compose into DIR
   dev-keys DIR        make development JWT keys and SECRET_KEY under DIR (kept if present)
 
@@ -133,11 +133,6 @@ main() {
         help | -h | --help) usage ;;
         service) service "$@" ;;
         web) need 0 web "$@" && service web ;;
-        gateway)
-            need 0 gateway "$@"
-            health_url ""
-            gunicorn_app 'deploy.gateway.app:create_app()'
-            ;;
         worker) worker "$@" ;;
         relay)
             need 1 relay "$@"
@@ -160,6 +155,8 @@ main() {
             ;;
         stripe-standin)
             need 0 stripe-standin "$@"
+            [[ -n ${TICKETING_DRY_RUN:-} ]] || python -c "import devtools.stripe_standin" 2>/dev/null \
+                || fail "the Stripe stand-in is a development tool: build with WITH_DEVTOOLS=true"
             python_module devtools.stripe_standin --host 0.0.0.0 \
                 --port "${STRIPE_STANDIN_PORT:-12111}"
             ;;

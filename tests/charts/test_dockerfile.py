@@ -182,5 +182,6 @@ def test_one_shot_roles() -> None:
     assert dry_run("migrate", "orders").stdout.split() == [
         "python", "-m", "common.db.migrate", "orders",
     ]  # fmt: skip
-    assert dry_run("gateway").stdout.split()[-1] == "deploy.gateway.app:create_app()"
+    # The cluster has no Python gateway: the web calls each API through its Service.
+    assert dry_run("gateway").returncode != 0
     assert dry_run("help").stdout.startswith("usage: ticketing ROLE")
