@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 ## up: run the whole platform on this machine (Ctrl-C stops it)
 up: $(INSTALLED)
-	$(BIN)/python -m deploy.local.up
+	$(BIN)/python -m devstack.up
 
 ## test: lint, types and the whole test suite, through tox
 test: $(BIN)/tox

@@ -441,7 +441,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--log-level", default="INFO", help="LOG_LEVEL of every process (as make up)"
     )
-    # --direct: the local stack's gunicorn settings (deploy/local/services.py) unless told.
+    # --direct: the local stack's gunicorn settings (devstack/services.py) unless told.
     parser.add_argument("--worker-class", default="gthread", help="--direct: gunicorn -k")
     parser.add_argument("--workers", type=int, default=1, help="--direct: gunicorn -w")
     parser.add_argument("--threads", type=int, default=8, help="--direct: gunicorn --threads")

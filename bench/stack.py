@@ -1,6 +1,6 @@
 """The whole platform as `make up` runs it, brought up for a benchmark and torn down after.
 
-`running_stack()` starts `python -m deploy.local.up` (NGINX gateway by default) against the
+`running_stack()` starts `python -m devstack.up` (NGINX gateway by default) against the
 machine's PostgreSQL, Redis and NATS, on free ports, with databases, a JetStream stream, a
 subject prefix and a Dramatiq namespace of its own, waits for "Ticketing is up", and on exit
 stops it with SIGTERM and drops what it created. `Stack.processes()` names every process of
@@ -31,9 +31,9 @@ import redis
 import sqlalchemy as sa
 
 from common.config import normalise_database_url
-from deploy.local.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET
-from tests.local_stack.processes import children_of, descendants_of
-from tests.ports import free_port_block
+from devstack.ports import free_port_block
+from devstack.processes import children_of, descendants_of
+from devstack.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET
 from workers.streams import EventSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 NATS_URL = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
 UP_LINE = "Ticketing is up:"
 # Services at base + 0..11 (the Stripe stand-in last), the gateway right after them; below
-# Linux's ephemeral range (tests.ports) so outgoing connections do not take them.
+# Linux's ephemeral range (devstack.ports) so outgoing connections do not take them.
 BLOCK_SIZE = STRIPE_STANDIN_PORT_OFFSET + 2
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_ATTEMPTS = 4
@@ -210,7 +210,7 @@ def _start(environ: Mapping[str, str], run_dir: Path, tag: str, timeout: float) 
     base = free_block()
     port = base + BLOCK_SIZE - 1
     process = subprocess.Popen(
-        [sys.executable, "-m", "deploy.local.up"],
+        [sys.executable, "-m", "devstack.up"],
         cwd=ROOT,
         env={
             **environ,

@@ -27,9 +27,9 @@ from sqlalchemy.engine import make_url
 
 from common.config import normalise_database_url
 from common.db.migrate import upgrade
-from deploy.local import suite_servers
-from deploy.local.gateway_process import find_nginx
-from deploy.local.settings import PROJECT_ROOT
+from devstack import suite_servers
+from devstack.gateway_process import find_nginx
+from devstack.settings import PROJECT_ROOT
 
 # Chosen (or started) once, when pytest loads this file; xdist workers inherit the TEST_*_URL.
 _servers = suite_servers.provide(os.environ, PROJECT_ROOT / ".run" / "test-servers")

@@ -21,8 +21,8 @@ from nats.js.errors import NotFoundError
 
 from bench.stack import BLOCK_SIZE, UP_LINE, free_block
 from common.config import normalise_database_url
-from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
-from deploy.local.settings import PROJECT_ROOT
+from devstack.services import STRIPE_STANDIN_PORT_OFFSET
+from devstack.settings import PROJECT_ROOT
 
 # Deletes every key of one Dramatiq namespace in one atomic step: the stack's share of the
 # Redis database wiped as FLUSHDB would, without touching other runs' keys in that database.

@@ -110,7 +110,7 @@ python_module() {
     run python -m "$@"
 }
 
-# The names of deploy/local/services.py's WORKERS table (tests/charts keeps them in step).
+# The names of devstack/services.py's WORKERS table (tests/charts keeps them in step).
 worker() {
     need 1 worker "$@"
     case "$1" in
@@ -162,11 +162,11 @@ main() {
             ;;
         nginx-config)
             need 1 nginx-config "$@"
-            python_module deploy.docker.compose_support nginx-config "$1"
+            python_module devstack.compose_support nginx-config "$1"
             ;;
         dev-keys)
             need 1 dev-keys "$@"
-            python_module deploy.docker.compose_support dev-keys "$1"
+            python_module devstack.compose_support dev-keys "$1"
             ;;
         *) fail "unknown role '$role'" ;;
     esac

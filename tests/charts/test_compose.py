@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy.docker.compose_support import CONTAINER_PORT, compose_routes
-from deploy.local import environment
-from deploy.local.services import SERVICES, WORKERS
+from devstack import environment
+from devstack.compose_support import CONTAINER_PORT, compose_routes
+from devstack.services import SERVICES, WORKERS
 from tests.charts.conftest import ROOT
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from common.db import migrate
-from deploy.local.services import SERVICES, WORKERS
 from deploy.nginx import render
+from devstack.services import SERVICES, WORKERS
 from tests.charts.dockerfile import ENTRYPOINT, ROOT, Stage, stages
 
 SECRETISH = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE", re.IGNORECASE)
@@ -140,7 +140,7 @@ def dry_run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("worker", WORKERS, ids=[worker.name for worker in WORKERS])
 def test_each_worker_role_runs_the_local_stack_command(worker: object) -> None:
-    from deploy.local.services import Worker
+    from devstack.services import Worker
 
     assert isinstance(worker, Worker)
     result = dry_run("worker", worker.name)
@@ -150,7 +150,7 @@ def test_each_worker_role_runs_the_local_stack_command(worker: object) -> None:
 
 @pytest.mark.parametrize("service", SERVICES, ids=[service.name for service in SERVICES])
 def test_each_service_role_runs_gunicorn_on_the_app_factory(service: object) -> None:
-    from deploy.local.services import Service
+    from devstack.services import Service
 
     assert isinstance(service, Service)
     words = dry_run("service", service.name).stdout.split()

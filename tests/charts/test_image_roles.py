@@ -28,10 +28,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from deploy.local.services import SERVICES, WORKERS, module_exists
+from devstack.ports import free_port
+from devstack.services import SERVICES, WORKERS, module_exists
 from tests.charts.dockerfile import ENTRYPOINT, ROOT, stages
 from tests.conftest import NATS_URL, SERVER_URL, drop_database, worker_suffix
-from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 VENV = "/opt/venv"
@@ -190,7 +190,7 @@ def still_running_after(process: subprocess.Popen[str], seconds: float) -> None:
 
 def test_every_role_module_written_so_far_is_in_the_installed_image(image: Image) -> None:
     modules = [service.module for service in SERVICES] + [worker.module for worker in WORKERS]
-    modules += ["common.db.migrate", "deploy.docker.compose_support"]
+    modules += ["common.db.migrate", "devstack.compose_support"]
     modules = [module for module in modules if not module.startswith("devtools.")]
     # Roles whose module is not written yet are left out, as `make up` leaves them out.
     written = [module for module in modules if module_exists(module)] + ["gunicorn", "dramatiq"]

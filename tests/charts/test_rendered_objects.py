@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from deploy.local.services import SERVICES, WORKERS
+from devstack.services import SERVICES, WORKERS
 from tests.charts.conftest import (
     RELEASE,
     Manifest,

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from deploy.local.gateway_process import find_nginx
-from deploy.local.settings import PROJECT_ROOT
+from devstack.gateway_process import find_nginx
+from devstack.running_stack import ORDER_EXPIRATION_SECONDS, RunningStack, running_stack
+from devstack.settings import PROJECT_ROOT
 from tests.e2e.browsing import CHROMIUM, Browsing, Screenshots
-from tests.e2e.stack import ORDER_EXPIRATION_SECONDS, RunningStack, running_stack
 
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [

@@ -7,8 +7,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from devstack.running_stack import ORDER_EXPIRATION_SECONDS
 from tests.e2e.browsing import Browsing, Screenshots, User
-from tests.e2e.stack import ORDER_EXPIRATION_SECONDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("stack")]
 

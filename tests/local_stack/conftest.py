@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from deploy.gateway.routes import Route, RouteTable, Upstream
-from deploy.local.gateway_process import find_nginx
-from deploy.local.procfile import gunicorn_argv
-from deploy.local.settings import PROJECT_ROOT
 from deploy.nginx.render import nginx_command, remove_page_cache, write_config
-from tests.local_stack.processes import wait_for_port
+from devstack.gateway_process import find_nginx
+from devstack.ports import free_port
+from devstack.processes import wait_for_port
+from devstack.procfile import gunicorn_argv
+from devstack.settings import PROJECT_ROOT
 from tests.local_stack.upstreams import echo_app, serving
-from tests.ports import free_port
 
 GATEWAY_KINDS = ("python", "nginx")
 TEST_TIMEOUT_SECONDS = 1

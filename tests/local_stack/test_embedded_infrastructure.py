@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from deploy.local.probes import pid_from_file
-from tests.local_stack.processes import alive
-from tests.local_stack.up_process import UpProcess
-from tests.ports import free_port, free_port_block
+from devstack.ports import free_port, free_port_block
+from devstack.probes import pid_from_file
+from devstack.processes import alive
+from devstack.up_process import UpProcess
 
 # Whole stacks hold many connections: run them one at a time, on the e2e tests' worker.
 pytestmark = pytest.mark.xdist_group("stack")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from deploy.gateway.routes import Route, RouteTable, Upstream
-from deploy.local.gateway_process import find_nginx, route_table
-from deploy.local.settings import LocalSettings
 from deploy.nginx.render import write_config
+from devstack.gateway_process import find_nginx, route_table
+from devstack.settings import LocalSettings
 
 TABLE = RouteTable(
     (Route("/api/users", Upstream("127.0.0.1", 8101)),),

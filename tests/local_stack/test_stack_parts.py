@@ -8,13 +8,13 @@ from pathlib import Path
 import jwt
 import pytest
 
-from deploy.local.databases import database_url
-from deploy.local.devkeys import ensure_dev_secrets
-from deploy.local.infrastructure import InfrastructureUrls
-from deploy.local.procfile import ProcessSpec, gunicorn_argv
-from deploy.local.services import SERVICES, module_exists
-from deploy.local.settings import LocalSettings, LocalStackError
-from deploy.local.stack import plan_stack
+from devstack.databases import database_url
+from devstack.devkeys import ensure_dev_secrets
+from devstack.infrastructure import InfrastructureUrls
+from devstack.procfile import ProcessSpec, gunicorn_argv
+from devstack.services import SERVICES, module_exists
+from devstack.settings import LocalSettings, LocalStackError
+from devstack.stack import plan_stack
 
 MARKER = "ticketing development key: never use in production\n"
 
@@ -111,8 +111,8 @@ def test_each_service_runs_with_the_gunicorn_settings_of_the_service_table(tmp_p
 @pytest.mark.parametrize(
     ("module", "exists"),
     [
-        ("deploy.local.up", True),
-        ("deploy.local", True),
+        ("devstack.up", True),
+        ("devstack", True),
         ("api.nothing.app", False),
         ("nope.app", False),
     ],

@@ -15,9 +15,9 @@ import redis
 from sqlalchemy import create_engine, text
 
 from common.config import normalise_database_url
-from deploy.local import suite_servers
-from deploy.local.probes import port_answers
-from deploy.local.settings import PROJECT_ROOT
+from devstack import suite_servers
+from devstack.probes import port_answers
+from devstack.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.xdist_group("stack")
 

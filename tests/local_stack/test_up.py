@@ -12,12 +12,12 @@ import requests
 from sqlalchemy import create_engine, text
 
 from common.config import normalise_database_url
-from deploy.local.gateway_process import find_nginx
-from deploy.local.services import SERVICES
 from deploy.nginx.render import page_cache_path
-from tests.local_stack.processes import alive
-from tests.local_stack.up_process import UpProcess
-from tests.ports import free_port, free_port_block
+from devstack.gateway_process import find_nginx
+from devstack.ports import free_port, free_port_block
+from devstack.processes import alive
+from devstack.services import SERVICES
+from devstack.up_process import UpProcess
 from tests.workers.support import delete_stream, run_async
 
 # Whole stacks hold many connections: run them one at a time, on the e2e tests' worker.

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from deploy.local.nats_server import EmbeddedNats
-from deploy.local.postgres_server import EmbeddedPostgres
-from deploy.local.probes import port_answers, wait_for
-from deploy.local.progress import shown, step
-from deploy.local.redis_server import EmbeddedRedis
-from deploy.local.settings import LocalSettings, LocalStackError
+from devstack.nats_server import EmbeddedNats
+from devstack.postgres_server import EmbeddedPostgres
+from devstack.probes import port_answers, wait_for
+from devstack.progress import shown, step
+from devstack.redis_server import EmbeddedRedis
+from devstack.settings import LocalSettings, LocalStackError
 
 
 class EmbeddedServer(Protocol):

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local.services import DEFAULT_PORT_BASE
+from devstack.services import DEFAULT_PORT_BASE
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GATEWAY_KINDS = ("auto", "nginx", "python")
 
 

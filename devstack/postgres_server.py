@@ -10,8 +10,8 @@ import stat
 import subprocess
 from pathlib import Path
 
-from deploy.local.probes import pid_alive, pid_from_file, port_answers, wait_for
-from deploy.local.settings import LocalStackError
+from devstack.probes import pid_alive, pid_from_file, port_answers, wait_for
+from devstack.settings import LocalStackError
 
 # initdb and postgres refuse to run as root; pgserver itself runs them as this system user.
 ROOT_FALLBACK_USER = "pgserver"

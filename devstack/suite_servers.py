@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from deploy.local.infrastructure import EmbeddedServer
-from deploy.local.nats_server import EmbeddedNats
-from deploy.local.postgres_server import EmbeddedPostgres
-from deploy.local.probes import port_answers
-from deploy.local.redis_server import EmbeddedRedis
+from devstack.infrastructure import EmbeddedServer
+from devstack.nats_server import EmbeddedNats
+from devstack.postgres_server import EmbeddedPostgres
+from devstack.probes import port_answers
+from devstack.redis_server import EmbeddedRedis
 
 # What the suite uses when nothing is set: the servers CI and the developer machines run.
 DEFAULT_URLS = {

@@ -6,8 +6,8 @@ import importlib.util
 import subprocess
 from pathlib import Path
 
-from deploy.local.probes import pid_alive, pid_from_file, wait_for
-from deploy.local.settings import LocalStackError
+from devstack.probes import pid_alive, pid_from_file, wait_for
+from devstack.settings import LocalStackError
 
 
 def binaries() -> Path:

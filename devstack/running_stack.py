@@ -12,9 +12,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from common.config import normalise_database_url
-from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
-from tests.local_stack.up_process import UpProcess
-from tests.ports import free_port_block
+from devstack.ports import free_port_block
+from devstack.services import STRIPE_STANDIN_PORT_OFFSET
+from devstack.up_process import UpProcess
 from tests.workers.support import delete_stream, run_async
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -30,7 +30,7 @@ ORDER_EXPIRATION_SECONDS = 30
 
 @dataclass(frozen=True)
 class RunningStack:
-    """A stack brought up by `python -m deploy.local.up`, reachable through NGINX at `url`."""
+    """A stack brought up by `python -m devstack.up`, reachable through NGINX at `url`."""
 
     url: str
     database_prefix: str

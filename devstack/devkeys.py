@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import DEV_KEY_MARKER
-from deploy.local.files import write_private
+from devstack.files import write_private
 
 # The kernel refuses keys containing the marker in production; PEM readers skip this line.
 MARKER_LINE = f"{DEV_KEY_MARKER}: never use in production\n"

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.local.files import write_private
+from devstack.files import write_private
 
 GRACEFUL_TIMEOUT_SECONDS = 20
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from common.config import normalise_database_url
-from deploy.local.services import Service, module_exists
-from deploy.local.settings import LocalSettings, LocalStackError
+from devstack.services import Service, module_exists
+from devstack.settings import LocalSettings, LocalStackError
 
 
 def database_url(server_url: str, database: str) -> str:

@@ -15,9 +15,9 @@ from honcho.environ import parse, parse_procfile
 from honcho.manager import Manager
 from honcho.printer import Printer
 
-from deploy.local.procfile import GRACEFUL_TIMEOUT_SECONDS
-from deploy.local.progress import say
-from deploy.local.readiness import Probe, wait_until_ready
+from devstack.procfile import GRACEFUL_TIMEOUT_SECONDS
+from devstack.progress import say
+from devstack.readiness import Probe, wait_until_ready
 
 # honcho's exit code after it stopped everything because of Ctrl-C or SIGTERM.
 STOPPED_BY_OPERATOR = frozenset({130, 143})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from deploy.local.databases import database_url
-from deploy.local.devkeys import DevSecrets
-from deploy.local.infrastructure import InfrastructureUrls
-from deploy.local.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET, Service, Worker
-from deploy.local.settings import LocalSettings
+from devstack.databases import database_url
+from devstack.devkeys import DevSecrets
+from devstack.infrastructure import InfrastructureUrls
+from devstack.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET, Service, Worker
+from devstack.settings import LocalSettings
 
 STANDIN_API_KEY = "sk_test_standin"
 STANDIN_WEBHOOK_SECRET = "whsec_standin_development"  # noqa: S105 (the stand-in's, local only)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from deploy.local.settings import LocalStackError
+from devstack.settings import LocalStackError
 
 
 def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:

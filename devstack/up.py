@@ -1,6 +1,6 @@
 """`make up`: infrastructure, secrets and migrations, then every process under honcho.
 
-Usage: python -m deploy.local.up   (Ctrl-C or SIGTERM stops everything it started)
+Usage: python -m devstack.up   (Ctrl-C or SIGTERM stops everything it started)
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ import sys
 import time
 from types import FrameType
 
-from deploy.local.databases import migrate
-from deploy.local.devkeys import ensure_dev_secrets
-from deploy.local.gateway_process import gateway_prefix
-from deploy.local.infrastructure import Infrastructure
-from deploy.local.probes import port_answers
-from deploy.local.procfile import write_procfile
-from deploy.local.progress import say, shown, step
-from deploy.local.readiness import Probe
-from deploy.local.settings import LocalSettings, LocalStackError
-from deploy.local.stack import Stack, plan_stack
-from deploy.local.supervisor import ReadinessWatcher, supervise
 from deploy.nginx.render import remove_page_cache
+from devstack.databases import migrate
+from devstack.devkeys import ensure_dev_secrets
+from devstack.gateway_process import gateway_prefix
+from devstack.infrastructure import Infrastructure
+from devstack.probes import port_answers
+from devstack.procfile import write_procfile
+from devstack.progress import say, shown, step
+from devstack.readiness import Probe
+from devstack.settings import LocalSettings, LocalStackError
+from devstack.stack import Stack, plan_stack
+from devstack.supervisor import ReadinessWatcher, supervise
 
 
 class StopRequested(KeyboardInterrupt):

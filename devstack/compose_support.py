@@ -1,7 +1,7 @@
 """One-shot setup steps of docker-compose.yaml: the NGINX gateway configuration, dev keys.
 
-python -m deploy.docker.compose_support nginx-config DIR
-python -m deploy.docker.compose_support dev-keys DIR
+python -m devstack.compose_support nginx-config DIR
+python -m devstack.compose_support dev-keys DIR
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deploy.gateway.routes import Route, RouteTable, Upstream
-from deploy.local.devkeys import ensure_dev_secrets
-from deploy.local.services import SERVICES
 from deploy.nginx.render import write_config
+from devstack.devkeys import ensure_dev_secrets
+from devstack.services import SERVICES
 
 CONTAINER_PORT = 8080  # every HTTP role of the image listens here (PORT)
 LOOPBACK_LISTEN = "listen 127.0.0.1:"
@@ -43,7 +43,7 @@ def write_nginx_config(prefix: Path, port: int = CONTAINER_PORT) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.docker.compose_support")
+    parser = argparse.ArgumentParser(prog="python -m devstack.compose_support")
     parser.add_argument("step", choices=("nginx-config", "dev-keys"))
     parser.add_argument("directory", type=Path)
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""`python -m deploy.local.up` run as a real subprocess by the tests, output collected."""
+"""`python -m devstack.up` run as a real subprocess by the tests, output collected."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 import threading
 import time
 
-from deploy.local.settings import PROJECT_ROOT
-from tests.local_stack.processes import descendants_of, terminate_all
+from devstack.processes import descendants_of, terminate_all
+from devstack.settings import PROJECT_ROOT
 
 UP_LINE = "Ticketing is up:"
 
@@ -19,7 +19,7 @@ class UpProcess:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "deploy.local.up"],
+            [sys.executable, "-m", "devstack.up"],
             cwd=PROJECT_ROOT,
             env={**env, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.DEVNULL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import socket
 
-from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
+from devstack.services import STRIPE_STANDIN_PORT_OFFSET
 
 # Below Linux's ephemeral range (32768+): outgoing connections of other processes would
 # otherwise take a port in the moments between picking it and binding it.

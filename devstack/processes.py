@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from deploy.local.probes import pid_alive
+from devstack.probes import pid_alive
 
 
 def wait_for_port(

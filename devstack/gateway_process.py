@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 from deploy.gateway.routes import Route, RouteTable, Upstream
-from deploy.local.procfile import ProcessSpec, gunicorn_argv
-from deploy.local.services import SERVICES
-from deploy.local.settings import LocalSettings, LocalStackError
 from deploy.nginx.render import nginx_command, write_config
+from devstack.procfile import ProcessSpec, gunicorn_argv
+from devstack.services import SERVICES
+from devstack.settings import LocalSettings, LocalStackError
 
 GATEWAY_THREADS = 32
 

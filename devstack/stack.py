@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deploy.local.devkeys import DevSecrets
-from deploy.local.environment import (
+from devstack.devkeys import DevSecrets
+from devstack.environment import (
     service_environment,
     shared_environment,
     worker_environment,
 )
-from deploy.local.gateway_process import gateway_process
-from deploy.local.infrastructure import InfrastructureUrls
-from deploy.local.procfile import ProcessSpec, gunicorn_argv
-from deploy.local.services import SERVICES, WORKERS, Service
-from deploy.local.settings import LocalSettings
+from devstack.gateway_process import gateway_process
+from devstack.infrastructure import InfrastructureUrls
+from devstack.procfile import ProcessSpec, gunicorn_argv
+from devstack.services import SERVICES, WORKERS, Service
+from devstack.settings import LocalSettings
 
 
 @dataclass(frozen=True)
