@@ -37,9 +37,10 @@ import sqlalchemy as sa
 from bench.load import Figures
 from bench.order_creation import GOAL_P99_MS, GOAL_RATE, drive
 from bench.pgbench_orders import SEED_REPLICA, prepare_pgbench_database
-from bench.stack import ROOT, drop_databases, free_block, libpq_url, server_url
+from bench.stack import ROOT, SERVER_URL, free_block, libpq_url, server_url
 from deploy.gateway.routes import Route, RouteTable, Upstream
 from deploy.nginx.render import nginx_command, remove_page_cache, write_config
+from devstack.cleanup import drop_databases
 from devstack.gateway_process import find_nginx
 from devstack.processes import wait_for_port
 from devstack.procfile import gunicorn_argv
@@ -154,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
     finally:
-        drop_databases(prefix)
+        drop_databases(SERVER_URL, prefix)
     return 0
 
 

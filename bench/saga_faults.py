@@ -85,11 +85,10 @@ from bench.faults.stack import (
     Infrastructure,
     Names,
     Stack,
-    delete_stream,
-    drop_databases,
     start_stack,
     wipe_namespace,
 )
+from devstack.cleanup import delete_stream, drop_databases
 
 
 def say(message: str) -> None:
@@ -430,8 +429,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if stack is not None:
             say(f"==> stopping the stack (SIGTERM): exit {stack.up.stop()}")
-        dropped = drop_databases(infrastructure, names.database_prefix)
-        deleted = delete_stream(infrastructure, names.stream)
+        dropped = drop_databases(infrastructure.database_url, names.database_prefix)
+        deleted = delete_stream(infrastructure.nats_url, names.stream)
         keys = wipe_namespace(infrastructure, names.namespace)
         say(
             f"==> cleaned up: {len(dropped)} databases dropped, stream deleted: {deleted}, "

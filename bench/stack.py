@@ -9,7 +9,6 @@ the Procfile with its pids, so a benchmark can account CPU time and memory per p
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shlex
@@ -26,11 +25,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nats
 import redis
 import sqlalchemy as sa
 
 from common.config import normalise_database_url
+from devstack.cleanup import delete_stream, drop_databases
 from devstack.ports import free_port_block
 from devstack.processes import children_of, descendants_of
 from devstack.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET
@@ -67,28 +66,6 @@ def libpq_url(database: str) -> str:
     """The libpq URL of `database` (for psycopg.connect and pgbench)."""
     url = sa.make_url(server_url(database)).set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
-
-
-def drop_databases(prefix: str) -> None:
-    """Drop every database whose name starts with `prefix`."""
-    engine = sa.create_engine(server_url("postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        names = connection.scalars(
-            sa.text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
-            {"pattern": prefix.replace("_", r"\_") + "%"},
-        ).all()
-        for name in names:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
-async def _delete_stream(name: str) -> None:
-    connection = await nats.connect(NATS_URL)
-    try:
-        with contextlib.suppress(Exception):  # absent already: nothing to clean
-            await connection.jetstream().delete_stream(name)
-    finally:
-        await connection.close()
 
 
 def _delete_namespace(namespace: str) -> None:
@@ -252,7 +229,7 @@ def _start_retrying(environ: Mapping[str, str], run_dir: Path, tag: str, timeout
             if "too many clients" not in str(exc) or attempt == START_ATTEMPTS:
                 raise
             print("  PostgreSQL is out of connections (shared server): `up` again in 15 s")
-            drop_databases(environ["TICKETING_DB_PREFIX"])
+            drop_databases(SERVER_URL, environ["TICKETING_DB_PREFIX"])
             time.sleep(15)
     raise AssertionError("unreachable")
 
@@ -314,8 +291,8 @@ def running_stack(
             finally:
                 _stop(stack)
         finally:
-            drop_databases(prefix)
-            asyncio.run(_delete_stream(environ["EVENTS_STREAM"]))
+            drop_databases(SERVER_URL, prefix)
+            delete_stream(NATS_URL, environ["EVENTS_STREAM"])
             _delete_namespace(environ["DRAMATIQ_NAMESPACE"])
 
 

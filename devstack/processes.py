@@ -1,4 +1,4 @@
-"""Watching real processes from tests: ports, descendants, liveness."""
+"""Watching real processes from tests and benchmarks: ports, descendants, liveness."""
 
 from __future__ import annotations
 

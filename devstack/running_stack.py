@@ -1,4 +1,4 @@
-"""The whole platform as `make up` runs it, on the machine's PostgreSQL, Redis and NATS."""
+"""The whole platform as `make up` runs it, on the test run's PostgreSQL, Redis and NATS."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from common.config import normalise_database_url
+from devstack.cleanup import delete_stream, drop_databases
 from devstack.ports import free_port_block
 from devstack.services import STRIPE_STANDIN_PORT_OFFSET
 from devstack.up_process import UpProcess
-from tests.workers.support import delete_stream, run_async
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -47,19 +47,6 @@ class RunningStack:
 def free_block() -> int:
     """The first port of BLOCK_SIZE free loopback ports, picked at random to avoid other runs."""
     return free_port_block(BLOCK_SIZE)
-
-
-def drop_databases(prefix: str) -> None:
-    """Drop every database whose name starts with `prefix`."""
-    engine = sa.create_engine(normalise_database_url(SERVER_URL), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        names = connection.scalars(
-            sa.text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
-            {"pattern": prefix.replace("_", r"\_") + "%"},
-        ).all()
-        for name in names:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def start_up(environ: dict[str, str]) -> tuple[UpProcess, int]:
@@ -117,5 +104,5 @@ def running_stack(
         finally:
             up.cleanup()
     finally:
-        drop_databases(prefix)
-        run_async(lambda: delete_stream(stream))
+        drop_databases(SERVER_URL, prefix)
+        delete_stream(NATS_URL, stream)

@@ -1,4 +1,4 @@
-"""`python -m devstack.up` run as a real subprocess by the tests, output collected."""
+"""`python -m devstack.up` as a real subprocess of a test or a benchmark, output collected."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ UP_LINE = "Ticketing is up:"
 
 
 class UpProcess:
-    """One run of `up`; `stop` sends SIGTERM as an operator would."""
+    """One run of `up` (or a module that wraps it); `stop` sends SIGTERM as an operator would."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], module: str = "devstack.up") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "devstack.up"],
+            [sys.executable, "-m", module],
             cwd=PROJECT_ROOT,
             env={**env, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.DEVNULL,
@@ -56,8 +56,15 @@ class UpProcess:
         return found
 
     def stop(self, timeout: float = 90) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        """SIGTERM; SIGKILL `up` and whatever it left if it has not exited after `timeout`."""
+        self.descendants()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.cleanup()
+        return self.process.returncode
 
     def cleanup(self) -> None:
         """After a failed test: kill whatever is left so other tests are not disturbed."""

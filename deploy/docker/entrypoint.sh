@@ -105,6 +105,12 @@ dramatiq_worker() {
         --threads "${DRAMATIQ_THREADS:-4}"
 }
 
+# Roles of development images only (built with WITH_DEVTOOLS=true): refused by production ones.
+development_only() {
+    [[ -n ${TICKETING_DRY_RUN:-} ]] || python -c "import $1" 2>/dev/null \
+        || fail "$1 is a development tool: build the image with WITH_DEVTOOLS=true"
+}
+
 python_module() {
     health_url ""
     run python -m "$@"
@@ -155,17 +161,18 @@ main() {
             ;;
         stripe-standin)
             need 0 stripe-standin "$@"
-            [[ -n ${TICKETING_DRY_RUN:-} ]] || python -c "import devtools.stripe_standin" 2>/dev/null \
-                || fail "the Stripe stand-in is a development tool: build with WITH_DEVTOOLS=true"
+            development_only devtools.stripe_standin
             python_module devtools.stripe_standin --host 0.0.0.0 \
                 --port "${STRIPE_STANDIN_PORT:-12111}"
             ;;
         nginx-config)
             need 1 nginx-config "$@"
+            development_only devstack.compose_support
             python_module devstack.compose_support nginx-config "$1"
             ;;
         dev-keys)
             need 1 dev-keys "$@"
+            development_only devstack.compose_support
             python_module devstack.compose_support dev-keys "$1"
             ;;
         *) fail "unknown role '$role'" ;;

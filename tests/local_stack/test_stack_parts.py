@@ -112,7 +112,7 @@ def test_each_service_runs_with_the_gunicorn_settings_of_the_service_table(tmp_p
     ("module", "exists"),
     [
         ("devstack.up", True),
-        ("devstack", True),
+        ("devstack.stack", True),
         ("api.nothing.app", False),
         ("nope.app", False),
     ],

@@ -9,16 +9,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
-from common.config import normalise_database_url
 from deploy.nginx.render import page_cache_path
+from devstack.cleanup import delete_stream, drop_databases
 from devstack.gateway_process import find_nginx
 from devstack.ports import free_port, free_port_block
 from devstack.processes import alive
 from devstack.services import SERVICES
 from devstack.up_process import UpProcess
-from tests.workers.support import delete_stream, run_async
 
 # Whole stacks hold many connections: run them one at a time, on the e2e tests' worker.
 pytestmark = pytest.mark.xdist_group("stack")
@@ -29,23 +27,11 @@ NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
 DATABASE_PREFIX = f"ticketing_e2e_{os.getpid()}_"
 
 
-def drop_databases(prefix: str) -> None:
-    engine = create_engine(normalise_database_url(SERVER_URL), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        names = connection.scalars(
-            text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
-            {"pattern": prefix.replace("_", r"\_") + "%"},
-        ).all()
-        for name in names:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 @pytest.fixture
 def databases() -> Iterator[str]:
     """A database name prefix of this test run; its databases are dropped afterwards."""
     yield DATABASE_PREFIX
-    drop_databases(DATABASE_PREFIX)
+    drop_databases(SERVER_URL, DATABASE_PREFIX)
 
 
 @pytest.fixture
@@ -57,7 +43,7 @@ def messaging() -> Iterator[dict[str, str]]:
         "EVENTS_SUBJECT_PREFIX": f"e2e{tag}",
         "DRAMATIQ_NAMESPACE": f"e2e{tag}",
     }
-    run_async(lambda: delete_stream(f"E2E_{tag}"))
+    delete_stream(NATS_URL, f"E2E_{tag}")
 
 
 @pytest.mark.parametrize("gateway_kind", ["python", "nginx"])
