@@ -16,7 +16,7 @@ up: $(INSTALLED)
 test: $(BIN)/tox
 	$(BIN)/tox run -e lint,tests -- $(PYTEST_ARGS)
 
-## lint: ruff and mypy only
+## lint: ruff, mypy and the import contracts only
 lint: $(BIN)/tox
 	$(BIN)/tox run -e lint
 

@@ -19,12 +19,12 @@ from flask.testing import FlaskClient
 from api.orders.app import create_app
 from api.orders.config import OrdersSettings
 from api.orders.models import OUTBOX
+from common.broker import build_broker
 from common.clock import SystemClock
 from common.db import Database
 from tests.conftest import NATS_URL
 from tests.orders.conftest import auth, db, orders_env, seed_ticket
 from tests.workers.support import Background, background, delete_stream, run_async
-from workers.broker import build_broker
 from workers.expiration.actors import expire_order, install
 from workers.expiration.publisher import JetStreamPublisher, use_publisher
 from workers.expiration.scheduler import run_scheduler

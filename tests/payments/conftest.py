@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 
 from api.payments.app import create_app
 from api.payments.config import PaymentsSettings
+from api.payments.followups import QUEUE, BrokerDispatcher
 from api.payments.models import OUTBOX, Payment
 from common.clock import FrozenClock, isoformat_z
 from common.db import Database
@@ -34,7 +35,6 @@ from tests.workers.support import wait_until
 from workers.broker import broker
 from workers.consumers import Outcome, handle_message
 from workers.payments import actors
-from workers.payments.actors import QUEUE, ActorDispatcher
 from workers.payments.handlers import make_handlers
 
 START = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
@@ -82,7 +82,9 @@ def make_app(payments_env: dict[str, str], clock: FrozenClock) -> Iterator[Calla
     built: list[Flask] = []
 
     def make(**overrides: str) -> Flask:
-        app = create_app(PaymentsSettings.from_env({**payments_env, **overrides}), clock=clock)
+        settings = PaymentsSettings.from_env({**payments_env, **overrides})
+        # The test's broker (its own namespace), which the test workers consume.
+        app = create_app(settings, clock=clock, dispatcher=BrokerDispatcher(broker))
         actors.install(app.extensions["payments"])
         built.append(app)
         return app
@@ -223,7 +225,7 @@ def auth(issue_token: Callable[..., str]) -> Auth:
 @pytest.fixture
 def deliver(db: Database, clock: FrozenClock) -> Deliver:
     """Hand an event to the payments consumer's handlers, as the consumer process does."""
-    handlers = make_handlers(clock, ActorDispatcher())
+    handlers = make_handlers(clock, BrokerDispatcher(broker))
     return lambda event: handle_message(db, OUTBOX, handlers, event)
 
 

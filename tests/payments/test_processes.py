@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.payments.models import Order
+from common.broker import DEFAULT_REDIS_URL
 from common.db import Database
 from common.events.catalogue import ORDER_CANCELLED, ORDER_CREATED
 from devtools.stripe_standin.server import StandinServer
@@ -23,7 +24,7 @@ from tests.payments.conftest import (
     refunds,
 )
 from tests.worker_processes import Start, private_stream, publish, published, worker_processes
-from workers.broker import DEFAULT_REDIS_URL, broker
+from workers.broker import broker
 
 pytestmark = pytest.mark.slow
 

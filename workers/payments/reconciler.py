@@ -8,9 +8,10 @@ import threading
 
 from api.payments.components import Payments, build_payments
 from api.payments.config import PaymentsSettings
+from api.payments.followups import BrokerDispatcher
 from api.payments.reconciliation import Reconciled, reconcile_payments
 from common.logging import configure_logging
-from workers.payments.actors import ActorDispatcher
+from workers.broker import broker
 
 __all__ = ["Reconciled", "main", "reconcile_payments", "run"]
 
@@ -40,7 +41,7 @@ def main() -> int:
     """Run until SIGTERM or SIGINT; the pass in hand finishes first."""
     settings = PaymentsSettings.from_env()
     configure_logging("payments-reconciler", settings.service.log_level)
-    payments = build_payments(settings, ActorDispatcher())
+    payments = build_payments(settings, BrokerDispatcher(broker))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
