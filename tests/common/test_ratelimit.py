@@ -12,7 +12,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from common.ratelimit import LocalWindows, RateLimiter
-from tests.ports import free_port
+from devstack.ports import free_port
 
 
 @pytest.fixture(params=["machine", "embedded"])
