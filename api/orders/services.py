@@ -18,10 +18,10 @@ from api.orders.domain import (
     ensure_orderable,
     expiry,
 )
-from api.orders.lifecycle import record_created
 from api.orders.models import LIVE, ORDERS, TICKETS, Order, OrderStep
 from api.orders.pagination import Position, decode_cursor, encode_cursor
 from api.orders.reactions import Effect, react, reserved
+from api.orders.repository import record_created
 from api.orders.state import IllegalTransition, OrderStatus, ensure_transition
 from api.orders.timeline import timeline_of
 from common.clock import Clock

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from api.orders.lifecycle import transition
+from api.orders.repository import transition
 from api.orders.state import OrderStatus
 from common.clock import FrozenClock
 from common.db import Database
