@@ -19,7 +19,6 @@ from api.orders.domain import (
     expiry,
 )
 from api.orders.models import LIVE, ORDERS, TICKETS, Order, OrderStep
-from api.orders.pagination import Position, decode_cursor, encode_cursor
 from api.orders.reactions import Effect, react, reserved
 from api.orders.repository import record_created
 from api.orders.state import IllegalTransition, OrderStatus, ensure_transition
@@ -27,6 +26,7 @@ from api.orders.timeline import timeline_of
 from common.clock import Clock
 from common.db import Database
 from common.errors import FieldError, Forbidden, NotFound
+from common.pagination import Cursor, Page, decode_cursor
 
 LIVE_TICKET_INDEX = "uq_orders_live_ticket"
 
@@ -51,14 +51,6 @@ class TrackedOrder:
 
     order: Order
     steps: list[OrderStep]
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list and the cursor of the next one (None on the last page)."""
-
-    items: list[Order]
-    next_cursor: str | None
 
 
 class OrderService:
@@ -107,7 +99,7 @@ class OrderService:
             raise (TicketSold() if winner is OrderStatus.COMPLETE else TicketReserved()) from exc
         return order
 
-    def list_mine(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
+    def list_mine(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page[Order]:
         """The user's orders, newest first, `limit` at a time."""
         query = select(Order).where(Order.user_id == user_id)
         if cursor:
@@ -119,7 +111,7 @@ class OrderService:
         if len(orders) <= limit:
             return Page(orders, None)
         last = orders[limit - 1]
-        return Page(orders[:limit], encode_cursor(Position(last.created_at, last.id)))
+        return Page(orders[:limit], Cursor(last.created_at, last.id).encode())
 
     def get_mine(self, user_id: uuid.UUID, order_id: uuid.UUID) -> TrackedOrder:
         """One of the user's orders with its timeline: 404 when unknown, 403 when someone else's."""

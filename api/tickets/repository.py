@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from api.tickets.models import OUTBOX, Ticket
-from api.tickets.pagination import Cursor, Page, PageRequest
 from common.clock import Clock
 from common.events.catalogue import TICKET_CREATED, TICKET_UPDATED
 from common.events.envelope import new_event
 from common.outbox import record
+from common.pagination import Cursor, Page, PageRequest
 
 
 def snapshot(ticket: Ticket) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 from api.tickets import repository
 from api.tickets.domain import ensure_editable
 from api.tickets.models import Ticket
-from api.tickets.pagination import Page, PageRequest
 from common.clock import Clock
 from common.db import Database
 from common.errors import Conflict, NotFound
 from common.money import DEFAULT_CURRENCY
+from common.pagination import Page, PageRequest
 
 CHANGED_MEANWHILE = "The ticket changed meanwhile; reload it and retry."
 

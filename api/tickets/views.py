@@ -12,7 +12,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.tickets.models import Ticket
-from api.tickets.pagination import Page, PageRequest
 from api.tickets.schemas import (
     ListQuerySchema,
     PageQuerySchema,
@@ -27,6 +26,7 @@ from common.errors import FieldError, ValidationFailed
 from common.http.docs import SECURITY
 from common.http.problems import documents_problem
 from common.money import format_cents
+from common.pagination import Page, PageRequest
 
 blp = Blueprint(
     "tickets",

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from api.tickets.pagination import Cursor
 from common.db import Database
 from common.events.catalogue import ORDER_COMPLETED, ORDER_CREATED
+from common.pagination import Cursor
 from tests.tickets.conftest import Seller, deliver, order_event
 
 Create = Callable[..., dict[str, Any]]

@@ -1,4 +1,4 @@
-"""Keyset pagination: an opaque cursor naming the last row seen (newest first)."""
+"""Keyset pagination for every list: an opaque cursor naming the last row seen (newest first)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
+
+from common.errors import FieldError, ValidationFailed
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
@@ -59,3 +61,11 @@ class Page(Generic[T]):
 
     items: Sequence[T]
     next_cursor: str | None
+
+
+def decode_cursor(token: str) -> Cursor:
+    """A `cursor` query parameter -> Cursor; 422 on the `cursor` field when we did not make it."""
+    try:
+        return Cursor.decode(token)
+    except InvalidCursor as exc:
+        raise ValidationFailed(errors=[FieldError(str(exc), "cursor")]) from exc
