@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+import functools
+from typing import Any
 
 from flask import Response, after_this_request, current_app, request
 from flask.views import MethodView
@@ -41,8 +41,6 @@ from common.errors import Unauthenticated
 from common.http.docs import SECURITY
 from common.http.problems import documents_problem
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 blp = Blueprint(
     "users",
     __name__,
@@ -51,9 +49,8 @@ blp = Blueprint(
 )
 
 
-def problem(status: int, description: str) -> Callable[[F], F]:
-    """Document an error response of this blueprint as an RFC 9457 problem."""
-    return documents_problem(blp, status, description)
+# The one problem-documenting helper (common.http.problems), bound to this blueprint.
+problem = functools.partial(documents_problem, blp)
 
 
 def service() -> AuthService:

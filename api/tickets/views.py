@@ -46,9 +46,8 @@ TICKET_ID = [
 ]
 
 
-def problem(status: int, description: str) -> Callable[[F], F]:
-    """Document an error response of this blueprint as an RFC 9457 problem."""
-    return documents_problem(blp, status, description)
+# The one problem-documenting helper (common.http.problems), bound to this blueprint.
+problem = functools.partial(documents_problem, blp)
 
 
 def service() -> TicketService:
