@@ -20,7 +20,7 @@ HEARTBEAT_TIMEOUT_MS = 15_000
 
 def build_broker(redis_url: str, namespace: str = "ticketing") -> RedisBroker:
     """A Redis broker whose dead workers' messages are requeued within about a minute."""
-    return RedisBroker(  # type: ignore[no-untyped-call]
+    return RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq's RedisBroker is untyped
         url=redis_url,
         namespace=namespace,
         heartbeat_timeout=int(

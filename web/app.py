@@ -35,7 +35,7 @@ def create_app(settings: WebSettings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     if base.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Werkzeug's documented way to wrap wsgi_app
             app.wsgi_app,
             x_for=base.trusted_proxies,
             x_proto=base.trusted_proxies,

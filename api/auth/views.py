@@ -54,7 +54,7 @@ problem = functools.partial(documents_problem, blp)
 
 
 def service() -> AuthService:
-    return current_app.extensions["auth_service"]  # type: ignore[no-any-return]
+    return current_app.extensions["auth_service"]  # type: ignore[no-any-return]  # Flask's extensions dict holds Any
 
 
 def user_body(user: User) -> dict[str, Any]:

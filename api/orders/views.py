@@ -38,7 +38,7 @@ problem = functools.partial(documents_problem, blp)
 
 
 def service() -> OrderService:
-    return current_app.extensions["order_service"]  # type: ignore[no-any-return]
+    return current_app.extensions["order_service"]  # type: ignore[no-any-return]  # Flask's extensions dict holds Any
 
 
 def order_body(order: Order) -> dict[str, Any]:

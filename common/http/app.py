@@ -33,10 +33,10 @@ def create_service_app(
         TESTING=settings.app_env == "test",
         **openapi_config(title, prefix, description),
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask types app.json as the base provider
     app.extensions["settings"] = settings
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Werkzeug's documented way to wrap wsgi_app
             app.wsgi_app,
             x_for=settings.trusted_proxies,
             x_proto=settings.trusted_proxies,

@@ -30,7 +30,7 @@ def test_wrong_password_and_unknown_email_get_the_same_problem(client: FlaskClie
         "/api/users/signin", json={"email": "nobody@example.com", "password": "wrong password"}
     )
     assert wrong.status_code == unknown.status_code == 401
-    strip = lambda body: {k: v for k, v in body.items() if k != "requestId"}  # noqa: E731
+    strip = lambda body: {k: v for k, v in body.items() if k != "requestId"}  # noqa: E731 (a one-line helper)
     assert strip(wrong.json) == strip(unknown.json)
     assert "Set-Cookie" not in wrong.headers
 

@@ -28,7 +28,7 @@ def test_signup_returns_the_user_and_sets_session_cookies(client: FlaskClient) -
     assert cookie(client, "csrf_refresh_token")
 
 
-def test_signup_stores_an_argon2id_hash_never_the_password(client: FlaskClient, app) -> None:  # type: ignore[no-untyped-def]
+def test_signup_stores_an_argon2id_hash_never_the_password(client: FlaskClient, app) -> None:  # type: ignore[no-untyped-def]  # a fixture without a stub type
     signup(client, "hash@example.com")
     with app.extensions["db"].transaction() as session:
         user = session.scalar(select(User).where(User.email == "hash@example.com"))

@@ -54,7 +54,7 @@ def helm() -> str:
 def kubernetes_validate() -> list[str]:
     """The kubernetes-validate command line (the `test` extra installs it)."""
     try:
-        import kubernetes_validate  # noqa: F401
+        import kubernetes_validate  # noqa: F401 (imported only to check it is installed)
     except ImportError as exc:
         unavailable("kubernetes-validate is not installed (pip install kubernetes-validate)")
         raise AssertionError("unreachable") from exc

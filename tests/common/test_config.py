@@ -57,7 +57,7 @@ def test_production_starts_with_real_keys_and_secure_cookies(rsa_keys: dict[str,
     assert settings.jwt.cookie_secure
 
 
-def test_keys_can_be_read_from_files(tmp_path, rsa_keys: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_keys_can_be_read_from_files(tmp_path, rsa_keys: dict[str, str]) -> None:  # type: ignore[no-untyped-def]  # a fixture without a stub type
     key_file = tmp_path / "public.pem"
     key_file.write_text(rsa_keys["public"])
     settings = ServiceSettings.from_env("tickets", {"JWT_PUBLIC_KEY_FILE": str(key_file)})

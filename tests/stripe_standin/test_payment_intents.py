@@ -35,7 +35,7 @@ def test_confirmed_payment_with_a_good_card_succeeds(
 def test_payment_data_with_a_token_succeeds(client: stripe.StripeClient) -> None:
     params = card_payment()
     del params["payment_method"]
-    params["payment_method_data"] = {"type": "card", "card": {"token": "tok_visa"}}  # type: ignore[typeddict-unknown-key]
+    params["payment_method_data"] = {"type": "card", "card": {"token": "tok_visa"}}  # type: ignore[typeddict-unknown-key]  # a parameter the stubs do not list
 
     assert client.v1.payment_intents.create(params=params).status == "succeeded"
 
@@ -209,7 +209,7 @@ def test_invalid_parameters_get_stripe_validation_errors(
     client: stripe.StripeClient, params: dict[str, object], code: str, param: str
 ) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]
+        client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]  # deliberately outside the declared type
 
     assert raised.value.http_status == 400
     assert raised.value.code == code
@@ -223,7 +223,7 @@ def test_the_older_payment_method_types_name_is_still_accepted(
     del params["allowed_payment_method_types"]
     legacy = {**params, "payment_method_types": ["card"]}
 
-    intent = client.v1.payment_intents.create(params=legacy)  # type: ignore[arg-type]
+    intent = client.v1.payment_intents.create(params=legacy)  # type: ignore[arg-type]  # deliberately outside the declared type
 
     assert intent.status == "succeeded"
     assert intent.automatic_payment_methods is None

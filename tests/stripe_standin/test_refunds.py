@@ -97,7 +97,7 @@ def test_refund_reason_must_be_one_stripe_knows(client: stripe.StripeClient) -> 
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.refunds.create(
-            params={"payment_intent": intent.id, "reason": "changed_mind"}  # type: ignore[typeddict-item]
+            params={"payment_intent": intent.id, "reason": "changed_mind"}  # type: ignore[typeddict-item]  # a value the stubs do not list
         )
 
     assert raised.value.param == "reason"

@@ -52,7 +52,7 @@ class QuietHandler(WSGIRequestHandler):
 @contextmanager
 def serving(app: Wsgi) -> Iterator[Upstream]:
     """Serve a WSGI app on a free local port in a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)  # type: ignore[arg-type]
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)  # type: ignore[arg-type]  # its handler subclasses the stub's one
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

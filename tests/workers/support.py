@@ -238,6 +238,6 @@ def run_housekeeping(settings: RelaySettings) -> None:
     async def prune() -> None:
         conninfo = psycopg_conninfo(settings.database_url)
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as db:
-            await OutboxRelay(settings, None, db).prune()  # type: ignore[arg-type]
+            await OutboxRelay(settings, None, db).prune()  # type: ignore[arg-type]  # pruning needs no NATS
 
     run_async(prune)
