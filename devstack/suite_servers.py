@@ -76,12 +76,19 @@ def _embedded(variable: str, folder: Path, servers: SuiteServers) -> EmbeddedSer
 def provide(environ: MutableMapping[str, str], folder: Path) -> SuiteServers:
     """Use each TEST_*_URL that is set, else the default server if it answers, else start one.
 
-    A variable set to `embedded` (or TEST_SERVERS=embedded, for all three) starts ours anyway.
+    A variable set to `embedded` (or TEST_SERVERS=embedded, for all three) starts ours anyway;
+    TEST_SERVERS=none starts and probes nothing (the unit tier needs no server).
 
     The chosen URLs are written back into `environ`, so test processes started later (xdist
     workers, stacks) inherit them and start nothing themselves.
     """
     servers = SuiteServers(urls={})
+    if environ.get("TEST_SERVERS") == "none":
+        # The unit tier (`make test-fast`) needs no server: probe and start nothing.
+        for variable, default in DEFAULT_URLS.items():
+            environ[variable] = servers.urls[variable] = environ.get(variable) or default
+            servers.origins[variable] = "not used"
+        return servers
     forced = environ.get("TEST_SERVERS") == "embedded"
     for variable, default in DEFAULT_URLS.items():
         url, servers.origins[variable] = environ.get(variable) or "", "given"

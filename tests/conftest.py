@@ -30,6 +30,7 @@ from common.db.migrate import upgrade
 from devstack import suite_servers
 from devstack.gateway_process import find_nginx
 from devstack.settings import PROJECT_ROOT
+from devstack.tiers import tier_of
 
 # Chosen (or started) once, when pytest loads this file; xdist workers inherit the TEST_*_URL.
 _servers = suite_servers.provide(os.environ, PROJECT_ROOT / ".run" / "test-servers")
@@ -54,6 +55,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"nginx: {nginx}",
         f"chromium: {chromium}",
     ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier (unit, integration, e2e): `pytest -m unit` is the fast loop."""
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        item.add_marker(getattr(pytest.mark, tier_of(path)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

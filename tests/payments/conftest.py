@@ -111,8 +111,11 @@ def db(app: Flask) -> Database:
 
 
 @pytest.fixture(autouse=True)
-def dramatiq_namespace() -> Iterator[str]:
+def dramatiq_namespace(request: pytest.FixtureRequest) -> Iterator[str]:
     """Dramatiq keys of this test alone, removed afterwards (tests run in parallel)."""
+    if request.node.get_closest_marker("unit"):
+        yield broker.namespace  # a unit test sends nothing: no Redis to clean
+        return
     # The broker is the process-wide one the actors are bound to; its namespace prefixes
     # every Redis key it touches, so a fresh one isolates this test's messages.
     original = broker.namespace
