@@ -2,17 +2,20 @@
 
 unit: pure code, no server, no subprocess (`make test-fast`). integration: against real
 PostgreSQL, Redis, NATS, helm. e2e: real processes (`up`, gunicorn, NGINX, a browser).
-A file that matches no pattern is an integration test. Once the suite mirrors the source tree
-under tests/<tier>/, a file's first folder is its tier; until then, and for test files written
-before that move, these patterns decide, and `python -m devstack.tiers` prints where each file
-goes (`old -> new`), the mapping for that move.
+A file that matches no pattern is an integration test. Under tests/<tier>/ a file's first
+folder is its tier; for a file still at tests/<area>/ (written before the suite moved), these
+patterns decide. `python -m devstack.tiers` prints where each such file goes (`old -> new`);
+`python -m devstack.tiers move` moves them (git mv) and rewrites the `tests.` imports.
 """
 
 from __future__ import annotations
 
+import re
+import subprocess
 import sys
+from collections import Counter
 from fnmatch import fnmatch
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 TIERS = ("unit", "integration", "e2e")
 
@@ -63,24 +66,110 @@ def tier_of(path: str) -> str:
 
 
 def mirrored(path: str) -> str:
-    """Where a test file goes when the suite mirrors the source tree: tests/<tier>/<rest>."""
+    """Where a test file goes: tests/<tier>/<area>/<name> (the browser tests: e2e/browser)."""
     parts = PurePosixPath(path).parts
-    if parts[1] in TIERS:
+    if parts[1] in TIERS and parts[1] != "e2e":
         return path
-    return str(PurePosixPath("tests", tier_of(path), *parts[1:]))
+    if parts[1] == "e2e" and len(parts) > 3:
+        return path
+    area = "browser" if parts[1] == "e2e" else parts[1]
+    return str(PurePosixPath("tests", tier_of(path), area, *parts[2:]))
 
 
-def main(paths: list[str]) -> None:
-    """Print `old -> new` for each test file given (default: every tests/**/test_*.py)."""
-    if not paths:
-        from devstack.settings import PROJECT_ROOT
+def _areas(root: Path) -> dict[str, list[Path]]:
+    """The folders of tests/ still laid out by area, with their files."""
+    return {
+        folder.name: sorted(folder.glob("*.py"))
+        for folder in sorted((root / "tests").iterdir())
+        if folder.is_dir()
+        and (folder / "__init__.py").exists()
+        and folder.name not in TIERS[:2]
+        and not (folder.name == "e2e" and not (folder / "conftest.py").exists())
+    }
 
-        paths = sorted(
-            str(path.relative_to(PROJECT_ROOT))
-            for path in (PROJECT_ROOT / "tests").rglob("test_*.py")
-        )
-    for path in paths:
-        print(f"{path} -> {mirrored(path)}")
+
+def plan(root: Path) -> dict[str, str]:
+    """old path -> new path of every file to move, helpers going where most of their tests go."""
+    moves: dict[str, str] = {}
+    for area, files in _areas(root).items():
+        tests = [f"tests/{area}/{file.name}" for file in files if file.name.startswith("test_")]
+        if area == "e2e":
+            home = "e2e"
+            tests = [path for path in tests if len(PurePosixPath(path).parts) == 3]
+        else:
+            home = (
+                Counter(tier_of(path) for path in tests).most_common(1)[0][0]
+                if tests
+                else "integration"
+            )
+        target = "browser" if area == "e2e" else area
+        for file in files:
+            old = f"tests/{area}/{file.name}"
+            moves[old] = (
+                mirrored(old)
+                if file.name.startswith("test_")
+                else (f"tests/{home}/{target}/{file.name}")
+            )
+    return moves
+
+
+def _module(path: str) -> str:
+    return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def move(root: Path) -> None:
+    """git mv every test file to its tier, and rewrite `tests.<area>...` imports to match."""
+    moves = plan(root)
+    renamed = {_module(old): _module(new) for old, new in moves.items()}
+    # `tests.e2e` stays the tier's package: only the browser tests' modules move below it.
+    renamed.pop("tests.e2e", None)
+    # A tier folder other than an area's home gets a conftest that re-exports the home's fixtures.
+    homes = {PurePosixPath(new).parent for old, new in moves.items() if old.endswith("conftest.py")}
+    for old, new in moves.items():
+        (root / new).parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "mv", old, new], cwd=root, check=True)
+    for folder in sorted({PurePosixPath(new).parent for new in moves.values()}):
+        for package in (folder.parent, folder):
+            init = root / package / "__init__.py"
+            if not init.exists():
+                init.write_text("")
+                subprocess.run(["git", "add", str(init)], cwd=root, check=True)
+        conftest = root / folder / "conftest.py"
+        home = next((h for h in homes if h.name == folder.name and h != folder), None)
+        if home is not None and not conftest.exists():
+            dotted = ".".join(home.parts)
+            conftest.write_text(
+                f'"""The fixtures of {home}, for this tier\'s tests of the same area."""\n\n'
+                f"from {dotted}.conftest import *  # noqa: F403 (every fixture, by design)\n"
+            )
+            subprocess.run(["git", "add", str(conftest)], cwd=root, check=True)
+    pattern = re.compile(r"\btests(?:\.\w+)+")
+
+    def rename(match: re.Match[str]) -> str:
+        name = match.group(0)
+        parts = name.split(".")
+        for end in range(len(parts), 1, -1):
+            prefix = ".".join(parts[:end])
+            if prefix in renamed:
+                return ".".join([renamed[prefix], *parts[end:]])
+        return name
+
+    for path in sorted((root / "tests").rglob("*.py")):
+        text = path.read_text()
+        changed = pattern.sub(rename, text)
+        if changed != text:
+            path.write_text(changed)
+
+
+def main(arguments: list[str]) -> None:
+    """Print `old -> new` for each file to move, or move them (`move`)."""
+    from devstack.settings import PROJECT_ROOT
+
+    if arguments[:1] == ["move"]:
+        move(PROJECT_ROOT)
+        return
+    for old, new in plan(PROJECT_ROOT).items():
+        print(f"{old} -> {new}")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ import pytest
 import yaml
 
 from deploy.tools.fetch_helm import FetchError, fetch
+from devstack.settings import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 CHART = ROOT / "charts" / "ticketing"
 STACK = ROOT / "charts" / "ticketing-stack"
 RELEASE = "rel"

@@ -7,7 +7,9 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from devstack.settings import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
 ENTRYPOINT = ROOT / "deploy" / "docker" / "entrypoint.sh"
 

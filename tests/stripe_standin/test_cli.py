@@ -12,15 +12,15 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import stripe
 
+from devstack.settings import PROJECT_ROOT
 from devtools.stripe_standin.settings import StandinSettings
 from tests.stripe_standin.conftest import API_KEY, WEBHOOK_SECRET, Receiver, card_payment
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = PROJECT_ROOT
 
 
 def free_port() -> int:
