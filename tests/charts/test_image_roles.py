@@ -270,10 +270,13 @@ def test_relay_and_consumer_roles_run_until_sigterm(
         asyncio.run(delete_stream(stream))
 
 
-def test_the_production_image_has_no_development_tools(image: Image) -> None:
-    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('devtools') is None)"
-    result = subprocess.run([str(image.python), "-c", probe], cwd=image.workdir, check=False)
-    assert result.returncode == 1, "devtools/ is in the production image"
+@pytest.mark.parametrize("package", ["devtools", "devstack", "tests", "bench"])
+def test_the_production_image_has_no_development_tools(image: Image, package: str) -> None:
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1]) is None)"
+    result = subprocess.run(
+        [str(image.python), "-c", probe, package], cwd=image.workdir, check=False
+    )
+    assert result.returncode == 1, f"{package}/ is in the production image"
 
 
 def test_the_stripe_standin_role_is_refused_by_the_production_image(
