@@ -37,6 +37,9 @@ _servers = suite_servers.provide(os.environ, PROJECT_ROOT / ".run" / "test-serve
 SERVER_URL = normalise_database_url(_servers.urls["TEST_DATABASE_URL"])
 REDIS_BASE = _servers.urls["TEST_REDIS_URL"]
 NATS_URL = _servers.urls["TEST_NATS_URL"]
+# The process-wide Dramatiq broker (workers.broker) reads its Redis from the environment when
+# first imported: the test Redis, not whatever answers on 6379 (tests use namespaces of their own).
+os.environ.setdefault("DRAMATIQ_REDIS_URL", f"{REDIS_BASE}/0")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
