@@ -5,7 +5,8 @@ PostgreSQL, Redis, NATS, helm. e2e: real processes (`up`, gunicorn, NGINX, a bro
 A file that matches no pattern is an integration test. Under tests/<tier>/ a file's first
 folder is its tier; for a file still at tests/<area>/ (written before the suite moved), these
 patterns decide. `python -m devstack.tiers` prints where each such file goes (`old -> new`);
-`python -m devstack.tiers move` moves them (git mv) and rewrites the `tests.` imports.
+`python -m devstack.tiers move` moves them (git mv) and rewrites the `tests.` imports;
+`python -m devstack.tiers rewrite` rewrites the imports of the suite's move (MOVED) alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 TIERS = ("unit", "integration", "e2e")
+# The modules the move of the suite renamed (old -> new), for tests written before it.
+MOVED: dict[str, str] = {}
 
 UNIT = (
     "tests/common/test_config.py",
@@ -77,14 +80,11 @@ def mirrored(path: str) -> str:
 
 
 def _areas(root: Path) -> dict[str, list[Path]]:
-    """The folders of tests/ still laid out by area, with their files."""
+    """The folders of tests/ laid out by area (and tests/e2e's own files), with their files."""
     return {
         folder.name: sorted(folder.glob("*.py"))
         for folder in sorted((root / "tests").iterdir())
-        if folder.is_dir()
-        and (folder / "__init__.py").exists()
-        and folder.name not in TIERS[:2]
-        and not (folder.name == "e2e" and not (folder / "conftest.py").exists())
+        if folder.is_dir() and folder.name not in TIERS[:2] and folder.name != "__pycache__"
     }
 
 
@@ -93,23 +93,20 @@ def plan(root: Path) -> dict[str, str]:
     moves: dict[str, str] = {}
     for area, files in _areas(root).items():
         tests = [f"tests/{area}/{file.name}" for file in files if file.name.startswith("test_")]
+        helpers = [file for file in files if not file.name.startswith("test_")]
         if area == "e2e":
             home = "e2e"
-            tests = [path for path in tests if len(PurePosixPath(path).parts) == 3]
+            # Once moved, tests/e2e is the tier's package: only new browser tests leave it.
+            if not (root / "tests" / "e2e" / "conftest.py").exists():
+                helpers = []
         else:
-            home = (
-                Counter(tier_of(path) for path in tests).most_common(1)[0][0]
-                if tests
-                else "integration"
-            )
+            tiers = Counter(tier_of(path) for path in tests)
+            home = tiers.most_common(1)[0][0] if tests else "integration"
         target = "browser" if area == "e2e" else area
-        for file in files:
-            old = f"tests/{area}/{file.name}"
-            moves[old] = (
-                mirrored(old)
-                if file.name.startswith("test_")
-                else (f"tests/{home}/{target}/{file.name}")
-            )
+        for path in tests:
+            moves[path] = mirrored(path)
+        for file in helpers:
+            moves[f"tests/{area}/{file.name}"] = f"tests/{home}/{target}/{file.name}"
     return moves
 
 
@@ -120,7 +117,7 @@ def _module(path: str) -> str:
 def move(root: Path) -> None:
     """git mv every test file to its tier, and rewrite `tests.<area>...` imports to match."""
     moves = plan(root)
-    renamed = {_module(old): _module(new) for old, new in moves.items()}
+    renamed = {**MOVED, **{_module(old): _module(new) for old, new in moves.items()}}
     # `tests.e2e` stays the tier's package: only the browser tests' modules move below it.
     renamed.pop("tests.e2e", None)
     # A tier folder other than an area's home gets a conftest that re-exports the home's fixtures.
@@ -143,6 +140,11 @@ def move(root: Path) -> None:
                 f"from {dotted}.conftest import *  # noqa: F403 (every fixture, by design)\n"
             )
             subprocess.run(["git", "add", str(conftest)], cwd=root, check=True)
+    rewrite(root, renamed)
+
+
+def rewrite(root: Path, renamed: dict[str, str]) -> None:
+    """Rewrite every `tests.<old>` module path under tests/ to its new place."""
     pattern = re.compile(r"\btests(?:\.\w+)+")
 
     def rename(match: re.Match[str]) -> str:
@@ -167,6 +169,9 @@ def main(arguments: list[str]) -> None:
 
     if arguments[:1] == ["move"]:
         move(PROJECT_ROOT)
+        return
+    if arguments[:1] == ["rewrite"]:
+        rewrite(PROJECT_ROOT, MOVED)
         return
     for old, new in plan(PROJECT_ROOT).items():
         print(f"{old} -> {new}")
