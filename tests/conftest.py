@@ -44,7 +44,7 @@ os.environ.setdefault("DRAMATIQ_REDIS_URL", f"{REDIS_BASE}/0")
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which servers and system programs this run uses, and which are missing."""
-    from tests.e2e.browsing import CHROMIUM  # Playwright loads only here
+    from tests.e2e.browser.browsing import CHROMIUM  # Playwright loads only here
 
     nginx = find_nginx() or "missing: NGINX tests skip (fail with CI=true); apt-get install nginx"
     chromium = (
