@@ -6,7 +6,7 @@ A file that matches no pattern is an integration test. Under tests/<tier>/ a fil
 folder is its tier; for a file still at tests/<area>/ (written before the suite moved), these
 patterns decide. `python -m devstack.tiers` prints where each such file goes (`old -> new`);
 `python -m devstack.tiers move` moves them (git mv) and rewrites the `tests.` imports;
-`python -m devstack.tiers rewrite` rewrites the imports of the suite's move (MOVED) alone.
+`python -m devstack.tiers rewrite` rewrites the imports of the suite's move (moved_tests.txt) alone.
 """
 
 from __future__ import annotations
@@ -19,8 +19,19 @@ from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 TIERS = ("unit", "integration", "e2e")
-# The modules the move of the suite renamed (old -> new), for tests written before it.
-MOVED: dict[str, str] = {}
+# The files the move of the suite renamed (old -> new), for tests written before it.
+MOVED_FILE = Path(__file__).with_name("moved_tests.txt")
+
+
+def _moved() -> dict[str, str]:
+    """The modules the move of the suite renamed (old -> new), from moved_tests.txt."""
+    pairs = (
+        line.split(" -> ")
+        for line in MOVED_FILE.read_text().splitlines()
+        if " -> " in line and not line.startswith("#")
+    )
+    return {_module(old): _module(new) for old, new in pairs if _module(old) != "tests.e2e"}
+
 
 UNIT = (
     "tests/common/test_config.py",
@@ -117,7 +128,7 @@ def _module(path: str) -> str:
 def move(root: Path) -> None:
     """git mv every test file to its tier, and rewrite `tests.<area>...` imports to match."""
     moves = plan(root)
-    renamed = {**MOVED, **{_module(old): _module(new) for old, new in moves.items()}}
+    renamed = {**_moved(), **{_module(old): _module(new) for old, new in moves.items()}}
     # `tests.e2e` stays the tier's package: only the browser tests' modules move below it.
     renamed.pop("tests.e2e", None)
     # A tier folder other than an area's home gets a conftest that re-exports the home's fixtures.
@@ -171,7 +182,7 @@ def main(arguments: list[str]) -> None:
         move(PROJECT_ROOT)
         return
     if arguments[:1] == ["rewrite"]:
-        rewrite(PROJECT_ROOT, MOVED)
+        rewrite(PROJECT_ROOT, _moved())
         return
     for old, new in plan(PROJECT_ROOT).items():
         print(f"{old} -> {new}")
