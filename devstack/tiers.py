@@ -11,6 +11,7 @@ patterns decide. `python -m devstack.tiers` prints where each such file goes (`o
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -145,13 +146,37 @@ def move(root: Path) -> None:
         conftest = root / folder / "conftest.py"
         home = next((h for h in homes if h.name == folder.name and h != folder), None)
         if home is not None and not conftest.exists():
-            dotted = ".".join(home.parts)
-            conftest.write_text(
-                f'"""The fixtures of {home}, for this tier\'s tests of the same area."""\n\n'
-                f"from {dotted}.conftest import *  # noqa: F403 (every fixture, by design)\n"
-            )
+            write_reexport(root, home, conftest)
             subprocess.run(["git", "add", str(conftest)], cwd=root, check=True)
     rewrite(root, renamed)
+
+
+def _fixtures(path: Path) -> list[str]:
+    """The fixtures a conftest defines or re-exports (its `__all__`), by name."""
+    tree = ast.parse(path.read_text())
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and any(
+            "fixture" in ast.unparse(decorator) for decorator in node.decorator_list
+        ):
+            names.append(node.name)
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets
+        ):
+            names += [str(ast.literal_eval(item)) for item in getattr(node.value, "elts", [])]
+    return sorted(set(names))
+
+
+def write_reexport(root: Path, home: PurePosixPath, conftest: Path) -> None:
+    """A conftest that makes the fixtures of `home`'s conftest available in another tier."""
+    names = _fixtures(root / home / "conftest.py")
+    listed = "".join(f"    {name!r},\n".replace("'", '"') for name in names)
+    imported = "".join(f"    {name},\n" for name in names)
+    conftest.write_text(
+        f'"""The fixtures of {home}, for this tier\'s tests of the same area."""\n\n'
+        f"from {'.'.join(home.parts)}.conftest import (\n{imported})\n\n"
+        f"__all__ = [\n{listed}]\n"
+    )
 
 
 def rewrite(root: Path, renamed: dict[str, str]) -> None:
