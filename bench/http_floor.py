@@ -1,7 +1,7 @@
 """The ceiling this machine puts on order creation through the gateway, whatever the app does.
 
 Runs bench/floor_app.py (plain Flask, no flask-smorest, no tokens, no SQLAlchemy, no
-events downstream) under gunicorn with the orders service's settings (deploy/local/
+events downstream) under gunicorn with the orders service's settings (devstack/
 services.py) behind NGINX configured like the gateway (deploy/nginx), and drives it with
 the same 32 buyers as bench/order_creation.py (same client code, kept-alive connections,
 distinct tickets). Two levels, each its own run:
@@ -37,13 +37,14 @@ import sqlalchemy as sa
 from bench.load import Figures
 from bench.order_creation import GOAL_P99_MS, GOAL_RATE, drive
 from bench.pgbench_orders import SEED_REPLICA, prepare_pgbench_database
-from bench.stack import ROOT, drop_databases, free_block, libpq_url, server_url
+from bench.stack import ROOT, SERVER_URL, free_block, libpq_url, server_url
 from deploy.gateway.routes import Route, RouteTable, Upstream
-from deploy.local.gateway_process import find_nginx
-from deploy.local.procfile import gunicorn_argv
-from deploy.local.services import SERVICES
 from deploy.nginx.render import nginx_command, remove_page_cache, write_config
-from tests.local_stack.processes import wait_for_port
+from devstack.cleanup import drop_databases
+from devstack.gateway_process import find_nginx
+from devstack.processes import wait_for_port
+from devstack.procfile import gunicorn_argv
+from devstack.services import SERVICES
 
 ORDERS = next(service for service in SERVICES if service.name == "orders")
 
@@ -154,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
     finally:
-        drop_databases(prefix)
+        drop_databases(SERVER_URL, prefix)
     return 0
 
 

@@ -13,8 +13,8 @@ from common.errors import ConfigurationError
 from common.http.admission_settings import AdmissionSettings
 
 DEV_KEY_MARKER = "ticketing development key"
-DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105
-DEV_SECRET_KEY = "ticketing-development-secret-key"  # noqa: S105
+DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105 (the development default, refused in production)
+DEV_SECRET_KEY = "ticketing-development-secret-key"  # noqa: S105 (the development default, refused in production)
 SESSION_SERVICES = frozenset({"web"})
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ticketing"
 

@@ -100,10 +100,17 @@ class ApiResponse:
 
 
 class ApiClient:
-    """Sends requests to the gateway over a shared, thread-safe connection pool."""
+    """Sends requests to each API (its own URL, else the gateway) over one thread-safe pool."""
 
-    def __init__(self, base_url: str, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        connect_timeout: float,
+        read_timeout: float,
+        api_urls: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.api_urls = api_urls  # (prefix, url), longest prefix first
         self._pool = urllib3.PoolManager(
             num_pools=4,
             maxsize=16,
@@ -121,7 +128,7 @@ class ApiClient:
         params: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         """One request; 5xx answers and transport failures raise ApiUnavailable."""
-        url = self.base_url + path
+        url = self.base_for(path) + path
         query = {key: value for key, value in (params or {}).items() if value}
         if query:
             url += "?" + urlencode(query)
@@ -152,6 +159,13 @@ class ApiClient:
 
     def close(self) -> None:
         self._pool.clear()
+
+    def base_for(self, path: str) -> str:
+        """The API's own URL for `path`, else the gateway's."""
+        for prefix, url in self.api_urls:
+            if path == prefix or path.startswith(prefix + "/"):
+                return url
+        return self.base_url
 
 
 def _json_body(response: urllib3.BaseHTTPResponse) -> Any:

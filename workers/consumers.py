@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from common.config import ServiceSettings
 from common.db import Database
+from common.events.streams import EventSettings
 from common.http.health import database_check, nats_check
 from common.logging import configure_logging
 from common.outbox import OutboxTables
@@ -15,7 +16,6 @@ from workers.health_collectors import dead_letter_collector
 from workers.health_server import serve_worker_health
 from workers.jetstream import ConsumerSpec, consume
 from workers.runtime import stop_on_signals
-from workers.streams import EventSettings
 from workers.unit_of_work import Handler, Outcome, handle_message, was_processed
 
 __all__ = ["Handler", "Outcome", "handle_message", "run_consumer", "was_processed"]

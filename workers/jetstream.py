@@ -16,14 +16,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from common.backlogs.consumers import consumer_lags
 from common.db import Database
 from common.events.envelope import Envelope
+from common.events.streams import EventSettings, ensure_consumer, ensure_stream
 from common.logging import request_id_var
 from common.outbox import OutboxTables
+from common.outbox.dead_letters import DeadLetter, record_dead_letter
 from common.saga_metrics import CONSUMER_ACK_PENDING, CONSUMER_LAG, DEAD_LETTERS
-from workers.deadletters import DeadLetter, record_dead_letter
 from workers.health_server import heartbeat
 from workers.pull import PullSubscription
 from workers.runtime import connect_nats
-from workers.streams import EventSettings, ensure_consumer, ensure_stream
 from workers.unit_of_work import Handler, Outcome, handle_batch, handle_message
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from psycopg import sql
 
 from common.config import DEFAULT_DATABASE_URL, Env, normalise_database_url
 from common.db import Database, service_metadata
+from common.events.streams import EventSettings, ensure_stream
 from common.http.health import database_check, nats_check
 from common.logging import configure_logging
 from common.outbox.tables import NOTIFY_CHANNEL, OUTBOX_TABLE, add_outbox_tables
@@ -27,7 +28,6 @@ from workers.health_collectors import backlog_collectors
 from workers.health_server import heartbeat, serve_worker_health
 from workers.retention import keep_seconds, remembered
 from workers.runtime import connect_nats, psycopg_conninfo, stop_on_signals
-from workers.streams import EventSettings, ensure_stream
 
 log = logging.getLogger(__name__)
 

@@ -150,7 +150,7 @@ class AuthService:
             .where(RefreshToken.fingerprint == fingerprint, RefreshToken.used_at.is_(None))
             .values(used_at=now)
         )
-        first_use = claimed.rowcount == 1  # type: ignore[attr-defined]
+        first_use = claimed.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's Result has rowcount
         if not first_use and not self._just_rotated(session, fingerprint, now):
             self._revoke(session, family.id)
             return RefreshOutcome.REUSED, None, None

@@ -22,7 +22,7 @@ from common.backlogs.queues import queue_counts
 from common.errors import NotFound, ServiceUnavailable
 from common.http.docs import SECURITY
 from common.http.problems import PROBLEM_JSON, ProblemSchema
-from workers.deadletters import discard_dead_letter, list_dead_letters, replay_dead_letter
+from common.outbox.dead_letters import discard_dead_letter, list_dead_letters, replay_dead_letter
 
 NATS_DOWN = "NATS could not be reached; nothing was replayed."
 OPERATOR_ERRORS = (

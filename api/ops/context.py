@@ -9,8 +9,8 @@ from flask import current_app
 
 from common.config import Env, ServiceSettings
 from common.db import Database
+from common.events.streams import EventSettings
 from common.outbox import OutboxTables
-from workers.streams import EventSettings
 
 
 @dataclass(frozen=True)

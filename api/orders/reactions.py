@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from api.orders import saga, timeline
-from api.orders.lifecycle import transition, transition_where
 from api.orders.models import UNPAID, Order
+from api.orders.repository import transition, transition_where
 from api.orders.saga import Step, StepOutcome
 from api.orders.state import OrderStatus
 from api.orders.timeline import Entry

@@ -21,15 +21,15 @@ from api.orders.domain import (
     expiry,
 )
 from api.orders.fair_share import too_many_live_orders
-from api.orders.lifecycle import record_created
 from api.orders.models import LIVE, ORDERS, TICKETS, UNPAID, Order, OrderStep
-from api.orders.pagination import Position, decode_cursor, encode_cursor
 from api.orders.reactions import Effect, react, reserved
+from api.orders.repository import record_created
 from api.orders.state import IllegalTransition, OrderStatus, ensure_transition
 from api.orders.timeline import timeline_of
 from common.clock import Clock
 from common.db import Database
 from common.errors import FieldError, Forbidden, NotFound
+from common.pagination import Cursor, Page, decode_cursor
 
 LIVE_TICKET_INDEX = "uq_orders_live_ticket"
 
@@ -63,14 +63,6 @@ class TrackedOrder:
 
     order: Order
     steps: list[OrderStep]
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list and the cursor of the next one (None on the last page)."""
-
-    items: list[Order]
-    next_cursor: str | None
 
 
 class OrderService:
@@ -136,7 +128,7 @@ class OrderService:
             wait = (first_expiry - now).total_seconds() if first_expiry else 1
             raise too_many_live_orders(self.max_live_per_buyer, math.ceil(wait))
 
-    def list_mine(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
+    def list_mine(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page[Order]:
         """The user's orders, newest first, `limit` at a time."""
         query = select(Order).where(Order.user_id == user_id)
         if cursor:
@@ -148,7 +140,7 @@ class OrderService:
         if len(orders) <= limit:
             return Page(orders, None)
         last = orders[limit - 1]
-        return Page(orders[:limit], encode_cursor(Position(last.created_at, last.id)))
+        return Page(orders[:limit], Cursor(last.created_at, last.id).encode())
 
     def get_mine(self, user_id: uuid.UUID, order_id: uuid.UUID) -> TrackedOrder:
         """One of the user's orders with its timeline: 404 when unknown, 403 when someone else's."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
@@ -33,10 +33,8 @@ from common.auth.current_user import require_user
 from common.clock import isoformat_z
 from common.http.docs import SECURITY
 from common.http.idempotency import idempotent
-from common.http.problems import PROBLEM_JSON, ProblemSchema
+from common.http.problems import PROBLEM_JSON, ProblemSchema, documents_problem
 from common.money import format_cents
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 blp = Blueprint(
     "orders",
@@ -46,16 +44,12 @@ blp = Blueprint(
 )
 
 
-def problem(status: int, description: str) -> Callable[[F], F]:
-    """Document an error response of a route: its meaning, as problem+json."""
-    decorator: Callable[[F], F] = blp.alt_response(
-        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
-    )
-    return decorator
+# The one problem-documenting helper (common.http.problems), bound to this blueprint.
+problem = functools.partial(documents_problem, blp)
 
 
 def service() -> OrderService:
-    return current_app.extensions["order_service"]  # type: ignore[no-any-return]
+    return current_app.extensions["order_service"]  # type: ignore[no-any-return]  # Flask's extensions dict holds Any
 
 
 def waiting_room() -> WaitingRoom:

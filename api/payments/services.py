@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from api.payments import ledger, replica
+from api.payments import replica, repository
 from api.payments.arrival import OrderArrival
 from api.payments.charging import Charges
 from api.payments.domain import (
@@ -47,15 +47,17 @@ class PaymentService:
                 # Not in the replica yet: 409 + Retry-After while it may still come, then 404.
                 self.arrival.ensure_gone(order_id)
                 raise NotFound("No order with this id.", [FieldError("Unknown order.", "orderId")])
-            existing = _existing(order, buyer_id, ledger.payments_of_order(session, order_id))
+            existing = _existing(order, buyer_id, repository.payments_of_order(session, order_id))
             if existing is not None:
                 return _answer(existing)
             ensure_payable(order, buyer_id, self.clock.now())
-            payment = ledger.start(session, order, payment_method, self.clock)
+            payment = repository.start(session, order, payment_method, self.clock)
         if payment is None:
             # A concurrent request for the order won the insert; its payment is the answer.
             with self.db.transaction() as session:
-                existing = _existing(order, buyer_id, ledger.payments_of_order(session, order_id))
+                existing = _existing(
+                    order, buyer_id, repository.payments_of_order(session, order_id)
+                )
             if existing is None:
                 raise PaymentSettled()
             return _answer(existing)
@@ -66,7 +68,7 @@ class PaymentService:
             charged = self.charges.charge(payment_id)
         except GatewayUnavailable:
             with self.db.transaction() as session:
-                charged = ledger.load(session, payment_id)
+                charged = repository.load(session, payment_id)
             if charged is not None and charged.status is PaymentStatus.PENDING:
                 dispatch_all(self.dispatcher, [FollowUp.charge(payment_id)])
         if charged is None:
@@ -76,12 +78,14 @@ class PaymentService:
     def list_for_order(self, buyer_id: uuid.UUID, order_id: uuid.UUID) -> list[Payment]:
         """The buyer's payments of one order, newest first (empty for others' orders)."""
         with self.db.transaction() as session:
-            return [p for p in ledger.payments_of_order(session, order_id) if p.user_id == buyer_id]
+            return [
+                p for p in repository.payments_of_order(session, order_id) if p.user_id == buyer_id
+            ]
 
     def get_mine(self, buyer_id: uuid.UUID, payment_id: uuid.UUID) -> Payment:
         """One of the buyer's payments: 404 when unknown, 403 when someone else's."""
         with self.db.transaction() as session:
-            payment = ledger.load(session, payment_id)
+            payment = repository.load(session, payment_id)
         if payment is None:
             raise NotFound("No payment with this id.")
         if payment.user_id != buyer_id:

@@ -62,7 +62,7 @@ SIGNATURE_PARAMETER = {
 
 
 def payments() -> Payments:
-    return current_app.extensions["payments"]  # type: ignore[no-any-return]
+    return current_app.extensions["payments"]  # type: ignore[no-any-return]  # Flask's extensions dict holds Any
 
 
 def payment_body(payment: Payment) -> dict[str, Any]:

@@ -36,7 +36,7 @@ def create_service_app(
         TESTING=settings.app_env == "test",
         **openapi_config(title, prefix, description),
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask types app.json as the base provider
     app.extensions["settings"] = settings
     app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
         app.wsgi_app, parse_networks(settings.trusted_proxies)

@@ -14,7 +14,6 @@ usage: ticketing ROLE [ARGS...]
 HTTP (gunicorn on 0.0.0.0:$PORT, default 8080):
   service NAME        an HTTP service: web, auth, tickets, orders, payments or webhooks
   web                 the same as `service web`
-  gateway             the prefix router the web calls the APIs through (GATEWAY_ROUTES)
 Workers:
   worker NAME         a worker of the local stack's table, e.g. orders-sweep, payments-actors
   relay SERVICE       the outbox relay of SERVICE's database
@@ -27,7 +26,8 @@ Workers:
 One-shot:
   migrate SERVICE     create SERVICE's database if missing and upgrade it (DATABASE_URL)
 Development only:
-  stripe-standin      the local Stripe stand-in (STRIPE_STANDIN_PORT, default 12111)
+  stripe-standin      the local Stripe stand-in (STRIPE_STANDIN_PORT, default 12111; only in
+                      images built with WITH_DEVTOOLS=true)
   nginx-config DIR    render the NGINX gateway configuration for docker-compose into DIR
   dev-keys DIR        make development JWT keys and SECRET_KEY under DIR (kept if present)
 
@@ -114,12 +114,18 @@ worker_health_url() {
     fi
 }
 
+# Roles of development images only (built with WITH_DEVTOOLS=true): refused by production ones.
+development_only() {
+    [[ -n ${TICKETING_DRY_RUN:-} ]] || python -c "import $1" 2>/dev/null \
+        || fail "$1 is a development tool: build the image with WITH_DEVTOOLS=true"
+}
+
 python_module() {
     health_url "$(worker_health_url)"
     run python -m "$@"
 }
 
-# The names of deploy/local/services.py's WORKERS table (tests/charts keeps them in step).
+# The names of devstack/services.py's WORKERS table (tests/charts keeps them in step).
 worker() {
     need 1 worker "$@"
     case "$1" in
@@ -143,11 +149,6 @@ main() {
         help | -h | --help) usage ;;
         service) service "$@" ;;
         web) need 0 web "$@" && service web ;;
-        gateway)
-            need 0 gateway "$@"
-            health_url ""
-            gunicorn_app 'deploy.gateway.app:create_app()'
-            ;;
         worker) worker "$@" ;;
         relay)
             need 1 relay "$@"
@@ -174,16 +175,19 @@ main() {
             ;;
         stripe-standin)
             need 0 stripe-standin "$@"
-            python_module deploy.stripe_standin --host 0.0.0.0 \
+            development_only devtools.stripe_standin
+            python_module devtools.stripe_standin --host 0.0.0.0 \
                 --port "${STRIPE_STANDIN_PORT:-12111}"
             ;;
         nginx-config)
             need 1 nginx-config "$@"
-            python_module deploy.docker.compose_support nginx-config "$1"
+            development_only devstack.compose_support
+            python_module devstack.compose_support nginx-config "$1"
             ;;
         dev-keys)
             need 1 dev-keys "$@"
-            python_module deploy.docker.compose_support dev-keys "$1"
+            development_only devstack.compose_support
+            python_module devstack.compose_support dev-keys "$1"
             ;;
         *) fail "unknown role '$role'" ;;
     esac

@@ -18,6 +18,7 @@ from nats.errors import Error as NatsError
 from common.clock import Clock, SystemClock
 from common.events.catalogue import ORDER_CREATED
 from common.events.envelope import Envelope
+from common.events.streams import ensure_consumer, ensure_stream
 from common.http.health import nats_check, redis_check
 from common.logging import configure_logging
 from workers.broker import broker_redis_url
@@ -26,7 +27,6 @@ from workers.expiration.settings import SERVICE, ExpirationSettings
 from workers.health_server import heartbeat, serve_worker_health
 from workers.pull import PullSubscription
 from workers.runtime import connect_nats, stop_on_signals
-from workers.streams import ensure_consumer, ensure_stream
 
 log = logging.getLogger(__name__)
 

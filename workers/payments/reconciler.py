@@ -8,13 +8,14 @@ import threading
 
 from api.payments.components import Payments, build_payments
 from api.payments.config import PaymentsSettings
+from api.payments.followups import BrokerDispatcher
 from api.payments.oversight import stuck_payments
 from api.payments.reconciliation import Reconciled, reconcile_payments
 from common.http.health import database_check, redis_check
 from common.logging import configure_logging
+from workers.broker import broker
 from workers.health_collectors import stuck_runs_collector
 from workers.health_server import heartbeat, serve_worker_health
-from workers.payments.actors import ActorDispatcher
 
 __all__ = ["Reconciled", "main", "reconcile_payments", "run"]
 
@@ -55,7 +56,7 @@ def main() -> int:
     """Run until SIGTERM or SIGINT; the pass in hand finishes first."""
     settings = PaymentsSettings.from_env()
     configure_logging("payments-reconciler", settings.service.log_level)
-    payments = build_payments(settings, ActorDispatcher())
+    payments = build_payments(settings, BrokerDispatcher(broker))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
