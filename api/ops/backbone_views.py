@@ -1,6 +1,7 @@
 """Operator endpoints every service with a backbone has: dead letters and backlogs.
 
-Replay and discard run workers.deadletters' own functions, the ones its command line runs.
+Replay and discard run the functions `python -m workers.deadletters` runs
+(common.outbox.dead_letters).
 """
 
 from __future__ import annotations
@@ -14,21 +15,16 @@ from flask_smorest import Blueprint
 from nats.errors import Error as NatsError
 
 from api.ops.context import ops_context
+from api.ops.documenting import operator_documented
 from api.ops.schemas import BacklogSchema, DeadLettersSchema, DiscardedSchema, ReplayedSchema
 from common.auth.operators import require_operator
 from common.backlogs.consumers import read_consumer_lags
 from common.backlogs.outbox import open_dead_letters, outbox_backlog
 from common.backlogs.queues import queue_counts
 from common.errors import NotFound, ServiceUnavailable
-from common.http.docs import SECURITY
-from common.http.problems import PROBLEM_JSON, ProblemSchema
 from common.outbox.dead_letters import discard_dead_letter, list_dead_letters, replay_dead_letter
 
 NATS_DOWN = "NATS could not be reached; nothing was replayed."
-OPERATOR_ERRORS = (
-    (401, "Not signed in (or cookie without X-CSRF-Token)"),
-    (403, "Not an operator (python -m api.auth.operators grant EMAIL)"),
-)
 
 
 def backbone_blueprint(service: str, prefix: str) -> Blueprint:
@@ -40,15 +36,7 @@ def backbone_blueprint(service: str, prefix: str) -> Blueprint:
         description="Operators only: dead letters (replay, discard) and what is waiting.",
     )
 
-    def documented(*extra: tuple[int, str]) -> Any:
-        def decorate(view: Any) -> Any:
-            for status, description in (*OPERATOR_ERRORS, *extra):
-                view = blp.alt_response(
-                    status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
-                )(view)
-            return blp.doc(security=SECURITY)(view)
-
-        return decorate
+    documented = operator_documented(blp)
 
     @blp.route("/dead-letters")
     class DeadLetters(MethodView):

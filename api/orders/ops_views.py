@@ -13,8 +13,9 @@ from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
-from api.ops.backbone_views import OPERATOR_ERRORS, backbone_blueprint
+from api.ops.backbone_views import backbone_blueprint
 from api.ops.context import OpsContext, ops_context
+from api.ops.documenting import operator_documented
 from api.orders import runs
 from api.orders.models import OUTBOX, Order, OrderStep
 from api.orders.ops_schemas import (
@@ -31,8 +32,6 @@ from common.clock import Clock, isoformat_z
 from common.config import ServiceSettings
 from common.db import Database
 from common.errors import NotFound
-from common.http.docs import SECURITY
-from common.http.problems import PROBLEM_JSON, ProblemSchema
 from common.money import format_cents
 
 blp = Blueprint(
@@ -43,15 +42,7 @@ blp = Blueprint(
 )
 
 
-def documented(*extra: tuple[int, str]) -> Any:
-    def decorate(view: Any) -> Any:
-        for status, description in (*OPERATOR_ERRORS, (422, "Bad filter"), *extra):
-            view = blp.alt_response(
-                status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
-            )(view)
-        return blp.doc(security=SECURITY)(view)
-
-    return decorate
+documented = operator_documented(blp, (422, "Bad filter"))
 
 
 def clock() -> Clock:

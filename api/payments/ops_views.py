@@ -9,16 +9,15 @@ from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
-from api.ops.backbone_views import OPERATOR_ERRORS, backbone_blueprint
+from api.ops.backbone_views import backbone_blueprint
 from api.ops.context import OpsContext, ops_context
+from api.ops.documenting import operator_documented
 from api.payments.components import Payments
 from api.payments.models import OUTBOX, Payment
 from api.payments.ops_schemas import CompensationArgsSchema, OpsPaymentListSchema, OrderArgsSchema
 from api.payments.oversight import compensations, payments_of_order, stuck_payments
 from common.auth.operators import require_operator
 from common.clock import isoformat_z
-from common.http.docs import SECURITY
-from common.http.problems import PROBLEM_JSON, ProblemSchema
 from common.money import format_cents
 
 # workers.payments.actors.QUEUE; not imported here, to keep the broker out of this module.
@@ -32,15 +31,7 @@ blp = Blueprint(
 )
 
 
-def documented(*extra: tuple[int, str]) -> Any:
-    def decorate(view: Any) -> Any:
-        for status, description in (*OPERATOR_ERRORS, *extra):
-            view = blp.alt_response(
-                status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
-            )(view)
-        return blp.doc(security=SECURITY)(view)
-
-    return decorate
+documented = operator_documented(blp)
 
 
 def payments() -> Payments:
