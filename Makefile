@@ -4,19 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Touched after each install: the project is reinstalled only when its metadata changes.
 INSTALLED := $(VENV)/.installed-local
+TESTS_INSTALLED := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: up test lint clean
+.PHONY: up test test-fast lint clean
 
 ## up: run the whole platform on this machine (Ctrl-C stops it)
 up: $(INSTALLED)
-	$(BIN)/python -m deploy.local.up
+	$(BIN)/python -m devstack.up
 
 ## test: lint, types and the whole test suite, through tox
 test: $(BIN)/tox
 	$(BIN)/tox run -e lint,tests -- $(PYTEST_ARGS)
 
-## lint: ruff and mypy only
+## test-fast: the unit tier only (pure code, no server), for the inner loop (seconds)
+test-fast: $(TESTS_INSTALLED)
+	TEST_SERVERS=none $(BIN)/python -m pytest -m unit -q $(PYTEST_ARGS)
+
+## lint: ruff, mypy and the import contracts only
 lint: $(BIN)/tox
 	$(BIN)/tox run -e lint
 
@@ -29,6 +34,10 @@ $(BIN)/python:
 
 $(INSTALLED): setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[local]'
+	touch $@
+
+$(TESTS_INSTALLED): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[local,test]'
 	touch $@
 
 $(BIN)/tox: | $(BIN)/python

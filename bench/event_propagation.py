@@ -56,7 +56,7 @@ from common.clock import SystemClock
 from common.db import Database
 from common.events.catalogue import TICKET_CREATED
 from common.events.envelope import new_event
-from workers.streams import EventSettings, ensure_consumer, ensure_stream
+from common.events.streams import EventSettings, ensure_consumer, ensure_stream
 
 GOAL_P99_MS, GOAL_RATIO = 50.0, 2.0
 CHANNEL = "bench_seen"

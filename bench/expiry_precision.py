@@ -43,8 +43,8 @@ from common.db import Database
 from common.db.migrate import upgrade
 from common.events.catalogue import ORDER_CREATED
 from common.events.envelope import new_event
+from common.events.streams import EventSettings, ensure_stream
 from workers.runtime import psycopg_conninfo
-from workers.streams import EventSettings, ensure_stream
 
 SERVER_URL = normalise_database_url(
     os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

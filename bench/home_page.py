@@ -29,10 +29,10 @@ from pathlib import Path
 import requests
 
 from deploy.gateway.routes import RouteTable, Upstream
-from deploy.local.gateway_process import find_nginx
 from deploy.nginx.render import StaticFiles, nginx_command, write_config
-from tests.e2e.stack import RunningStack, free_block, running_stack
-from tests.local_stack.processes import wait_for_port
+from devstack.gateway_process import find_nginx
+from devstack.processes import wait_for_port
+from devstack.running_stack import RunningStack, free_block, running_stack
 
 GOAL_P99_MS = 100.0
 SEED_THREADS = 8
@@ -51,7 +51,7 @@ class WrkResult:
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]  # wrk always prints a unit
     return float(number) * UNITS_MS[unit]
 
 
@@ -147,7 +147,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-home-") as scratch:
         folder = Path(scratch)
         folder.chmod(0o755)  # NGINX workers (nobody when started by root) read the static file
-        print("bringing the stack up (python -m deploy.local.up, NGINX gateway) ...", flush=True)
+        print("bringing the stack up (python -m devstack.up, NGINX gateway) ...", flush=True)
         with running_stack(folder / "run") as stack:
             print(f"seeding {args.tickets} tickets through the API ...", flush=True)
             seed_tickets(stack, args.tickets)

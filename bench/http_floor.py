@@ -1,7 +1,7 @@
 """The ceiling this machine puts on order creation through the gateway, whatever the app does.
 
 Runs bench/floor_app.py (plain Flask, no flask-smorest, no tokens, no SQLAlchemy, no
-events downstream) under gunicorn with the orders service's settings (deploy/local/
+events downstream) under gunicorn with the orders service's settings (devstack/
 services.py) behind NGINX configured like the gateway (deploy/nginx), and drives it with
 the same 32 buyers as bench/order_creation.py (same client code, kept-alive connections,
 distinct tickets). Two levels, each its own run:
@@ -50,7 +50,7 @@ from bench.pgbench_orders import SEED_REPLICA, prepare_pgbench_database
 from bench.purchase import drive_purchases
 from bench.stack import (
     ROOT,
-    drop_databases,
+    SERVER_URL,
     free_block,
     group_cpu,
     libpq_url,
@@ -58,11 +58,12 @@ from bench.stack import (
     server_url,
 )
 from deploy.gateway.routes import Route, RouteTable, Upstream
-from deploy.local.gateway_process import find_nginx
-from deploy.local.procfile import gunicorn_argv
-from deploy.local.services import SERVICES
 from deploy.nginx.render import nginx_command, remove_page_cache, write_config
-from tests.local_stack.processes import descendants_of, wait_for_port
+from devstack.cleanup import drop_databases
+from devstack.gateway_process import find_nginx
+from devstack.processes import descendants_of, wait_for_port
+from devstack.procfile import gunicorn_argv
+from devstack.services import SERVICES
 
 ORDERS = next(service for service in SERVICES if service.name == "orders")
 LEVELS = ("flask", "sql", "pay")
@@ -131,7 +132,7 @@ def floor_gateway(
     }
     if level == "pay":
         # As `make up` runs it (its INFO log line per request included), minus webhooks.
-        standin = [sys.executable, "-m", "deploy.stripe_standin", "--port", str(stripe_port)]
+        standin = [sys.executable, "-m", "devtools.stripe_standin", "--port", str(stripe_port)]
         standin += ["--api-key", STANDIN_KEY]
         processes["stripe"] = subprocess.Popen(standin, cwd=ROOT, stdout=log, stderr=log)
 
@@ -210,7 +211,7 @@ def run_floor(levels: Sequence[str], args: argparse.Namespace) -> dict[str, Floo
         database = prepare_floor_database(prefix)
         return {level: measure(level, database, prefix, args) for level in levels}
     finally:
-        drop_databases(prefix)
+        drop_databases(SERVER_URL, prefix)
 
 
 def floor_arguments(parser: argparse.ArgumentParser) -> None:

@@ -58,14 +58,15 @@ from bench.pgbench_orders import SEED_REPLICA, pgbench, prepare_pgbench_database
 from bench.purchase import drive_purchases
 from bench.stack import (
     ROOT,
+    SERVER_URL,
     Stack,
-    drop_databases,
     group_cpu,
     group_memory,
     postgres_backends,
     running_stack,
     server_url,
 )
+from devstack.cleanup import drop_databases
 
 if TYPE_CHECKING:
     from bench.http_floor import FloorRun
@@ -491,7 +492,7 @@ def direct(args: argparse.Namespace) -> None:
         prepare_pgbench_database(f"{prefix}pgbench", 2 * args.orders + 1000, tag)
         bench = pgbench(f"{prefix}pgbench", args.pgbench_clients, args.orders, tag)
     finally:
-        drop_databases(prefix)
+        drop_databases(SERVER_URL, prefix)
     print(app.line())
     print(bench.line())
     print(f"{'ratio app/pgbench':<28} {app.rate / bench.rate:7.2f}")
@@ -530,7 +531,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--log-level", default="INFO", help="LOG_LEVEL of every process (as make up)"
     )
-    # --direct: the local stack's gunicorn settings (deploy/local/services.py) unless told.
+    # --direct: the local stack's gunicorn settings (devstack/services.py) unless told.
     parser.add_argument("--worker-class", default="gthread", help="--direct: gunicorn -k")
     parser.add_argument("--workers", type=int, default=1, help="--direct: gunicorn -w")
     parser.add_argument("--threads", type=int, default=8, help="--direct: gunicorn --threads")

@@ -7,10 +7,10 @@
    `ORDER_EXPIRATION_SECONDS=--expiry` and `EXPIRATION_SWEEP_SECONDS=1`, and waits for
    "Ticketing is up".
 
-   Why not `python -m deploy.local.up` itself: honcho stops the whole stack as soon as any
-   one process exits (deploy/local/supervisor.py), and the Dramatiq CLI exits when its
+   Why not `python -m devstack.up` itself: honcho stops the whole stack as soon as any
+   one process exits (devstack/supervisor.py), and the Dramatiq CLI exits when its
    worker process dies, so the first SIGKILL would end the run. This script starts
-   `python -m bench.faults.up` instead: the very same `deploy.local.up` (infrastructure,
+   `python -m bench.faults.up` instead: the very same `devstack.up` (infrastructure,
    keys, migrations, Procfile, environment, readiness probes) with honcho swapped for a
    small supervisor (bench/faults/restarter.py) that runs the same Procfile lines and
    restarts whatever dies, as Kubernetes restarts a crashed container. A killed gunicorn
@@ -85,11 +85,10 @@ from bench.faults.stack import (
     Infrastructure,
     Names,
     Stack,
-    delete_stream,
-    drop_databases,
     start_stack,
     wipe_namespace,
 )
+from devstack.cleanup import delete_stream, drop_databases
 
 
 def say(message: str) -> None:
@@ -430,8 +429,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if stack is not None:
             say(f"==> stopping the stack (SIGTERM): exit {stack.up.stop()}")
-        dropped = drop_databases(infrastructure, names.database_prefix)
-        deleted = delete_stream(infrastructure, names.stream)
+        dropped = drop_databases(infrastructure.database_url, names.database_prefix)
+        deleted = delete_stream(infrastructure.nats_url, names.stream)
         keys = wipe_namespace(infrastructure, names.namespace)
         say(
             f"==> cleaned up: {len(dropped)} databases dropped, stream deleted: {deleted}, "

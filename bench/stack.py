@@ -1,6 +1,6 @@
 """The whole platform as `make up` runs it, brought up for a benchmark and torn down after.
 
-`running_stack()` starts `python -m deploy.local.up` (NGINX gateway by default) against the
+`running_stack()` starts `python -m devstack.up` (NGINX gateway by default) against the
 machine's PostgreSQL, Redis and NATS, on free ports, with databases, a JetStream stream, a
 subject prefix and a Dramatiq namespace of its own, waits for "Ticketing is up", and on exit
 stops it with SIGTERM and drops what it created. `Stack.processes()` names every process of
@@ -9,7 +9,6 @@ the Procfile with its pids, so a benchmark can account CPU time and memory per p
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shlex
@@ -26,15 +25,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nats
 import redis
 import sqlalchemy as sa
 
 from common.config import normalise_database_url
-from deploy.local.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET
-from tests.local_stack.processes import children_of, descendants_of
-from tests.ports import free_port_block
-from workers.streams import EventSettings
+from common.events.streams import EventSettings
+from devstack.cleanup import delete_stream, drop_databases
+from devstack.ports import free_port_block
+from devstack.processes import children_of, descendants_of
+from devstack.services import SERVICES, STRIPE_STANDIN_PORT_OFFSET
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -42,7 +41,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 NATS_URL = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
 UP_LINE = "Ticketing is up:"
 # Services at base + 0..11 (the Stripe stand-in last), the gateway right after them; below
-# Linux's ephemeral range (tests.ports) so outgoing connections do not take them.
+# Linux's ephemeral range (devstack.ports) so outgoing connections do not take them.
 BLOCK_SIZE = STRIPE_STANDIN_PORT_OFFSET + 2
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_ATTEMPTS = 4
@@ -67,28 +66,6 @@ def libpq_url(database: str) -> str:
     """The libpq URL of `database` (for psycopg.connect and pgbench)."""
     url = sa.make_url(server_url(database)).set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
-
-
-def drop_databases(prefix: str) -> None:
-    """Drop every database whose name starts with `prefix`."""
-    engine = sa.create_engine(server_url("postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        names = connection.scalars(
-            sa.text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
-            {"pattern": prefix.replace("_", r"\_") + "%"},
-        ).all()
-        for name in names:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
-async def _delete_stream(name: str) -> None:
-    connection = await nats.connect(NATS_URL)
-    try:
-        with contextlib.suppress(Exception):  # absent already: nothing to clean
-            await connection.jetstream().delete_stream(name)
-    finally:
-        await connection.close()
 
 
 def _delete_namespace(namespace: str) -> None:
@@ -210,7 +187,7 @@ def _start(environ: Mapping[str, str], run_dir: Path, tag: str, timeout: float) 
     base = free_block()
     port = base + BLOCK_SIZE - 1
     process = subprocess.Popen(
-        [sys.executable, "-m", "deploy.local.up"],
+        [sys.executable, "-m", "devstack.up"],
         cwd=ROOT,
         env={
             **environ,
@@ -252,7 +229,7 @@ def _start_retrying(environ: Mapping[str, str], run_dir: Path, tag: str, timeout
             if "too many clients" not in str(exc) or attempt == START_ATTEMPTS:
                 raise
             print("  PostgreSQL is out of connections (shared server): `up` again in 15 s")
-            drop_databases(environ["TICKETING_DB_PREFIX"])
+            drop_databases(SERVER_URL, environ["TICKETING_DB_PREFIX"])
             time.sleep(15)
     raise AssertionError("unreachable")
 
@@ -314,8 +291,8 @@ def running_stack(
             finally:
                 _stop(stack)
         finally:
-            drop_databases(prefix)
-            asyncio.run(_delete_stream(environ["EVENTS_STREAM"]))
+            drop_databases(SERVER_URL, prefix)
+            delete_stream(NATS_URL, environ["EVENTS_STREAM"])
             _delete_namespace(environ["DRAMATIQ_NAMESPACE"])
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import ConfigurationError
+from common.http.admission_settings import AdmissionSettings
 
 DEV_KEY_MARKER = "ticketing development key"
-DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105
-DEV_SECRET_KEY = "ticketing-development-secret-key"  # noqa: S105
+DEV_JWT_SECRET = "ticketing-development-secret-never-use-in-production"  # noqa: S105 (the development default, refused in production)
+DEV_SECRET_KEY = "ticketing-development-secret-key"  # noqa: S105 (the development default, refused in production)
 SESSION_SERVICES = frozenset({"web"})
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ticketing"
 
@@ -169,6 +170,7 @@ class ServiceSettings:
     # Addresses/CIDR blocks of the proxies whose X-Forwarded-* are believed (loopback locally).
     trusted_proxies: str = LOOPBACK
     order_expiration_seconds: int = 900
+    admission: AdmissionSettings = field(default_factory=AdmissionSettings)
 
     @property
     def production(self) -> bool:
@@ -189,6 +191,7 @@ class ServiceSettings:
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
             trusted_proxies=_networks("TRUSTED_PROXIES", env.str("TRUSTED_PROXIES", LOOPBACK)),
             order_expiration_seconds=env.int("ORDER_EXPIRATION_SECONDS", 900),
+            admission=AdmissionSettings.from_env(os.environ if environ is None else environ),
         )
         settings.check()
         return settings

@@ -42,13 +42,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]  # StreamHandler is generic only in the stubs
     """Writes to whatever sys.stdout is at the time of the record."""
 
     def __init__(self) -> None:
         super().__init__(sys.stdout)
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[override]  # a read-only property over the base attribute
     def stream(self) -> Any:
         return sys.stdout
 

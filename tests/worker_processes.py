@@ -16,7 +16,7 @@ from typing import Any
 import nats
 
 from common.events.envelope import Envelope
-from workers.streams import EventSettings, ensure_stream
+from common.events.streams import EventSettings, ensure_stream
 
 Start = Callable[..., subprocess.Popen[bytes]]
 
@@ -102,4 +102,4 @@ def published(env: dict[str, str], pattern: str) -> list[dict[str, Any]]:
             await subscription.unsubscribe()
         return [json.loads(message.data) for message in messages]
 
-    return asyncio.run(with_jetstream(env, read))  # type: ignore[no-any-return]
+    return asyncio.run(with_jetstream(env, read))  # type: ignore[no-any-return]  # JSON and Flask extensions are Any

@@ -44,6 +44,7 @@ def create_app(settings: WebSettings | None = None) -> Flask:
         settings.gateway_url,
         connect_timeout=settings.api_connect_timeout_seconds,
         read_timeout=settings.api_read_timeout_seconds,
+        api_urls=settings.api_urls,
     )
     install_context(app, client)
     app.before_request(check_csrf)

@@ -22,10 +22,20 @@ JSON_TYPES = ("application/json", "application/problem+json")
 class ApiUnavailable(Exception):
     """The gateway or an API could not be reached, timed out, or failed on its side (5xx)."""
 
-    def __init__(self, detail: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        status: int | None = None,
+        *,
+        retry_after: int | None = None,
+        queue_position: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.status = status
+        # A busy API says when to come back; the waiting room also says the place in line.
+        self.retry_after = retry_after
+        self.queue_position = queue_position
 
 
 class ApiProblem(Exception):
@@ -43,6 +53,11 @@ class ApiProblem(Exception):
         self.detail = detail
         self.errors = list(errors)
         self.retry_after = retry_after
+
+
+def header_int(value: str | None) -> int | None:
+    """A whole-number header (Retry-After in seconds, Queue-Position), or None."""
+    return int(value) if value and value.strip().isdigit() else None
 
 
 def _field_errors(raw: Any) -> list[FieldError]:
@@ -85,10 +100,17 @@ class ApiResponse:
 
 
 class ApiClient:
-    """Sends requests to the gateway over a shared, thread-safe connection pool."""
+    """Sends requests to each API (its own URL, else the gateway) over one thread-safe pool."""
 
-    def __init__(self, base_url: str, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        connect_timeout: float,
+        read_timeout: float,
+        api_urls: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.api_urls = api_urls  # (prefix, url), longest prefix first
         self._pool = urllib3.PoolManager(
             num_pools=4,
             maxsize=16,
@@ -106,7 +128,7 @@ class ApiClient:
         params: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         """One request; 5xx answers and transport failures raise ApiUnavailable."""
-        url = self.base_url + path
+        url = self.base_for(path) + path
         query = {key: value for key, value in (params or {}).items() if value}
         if query:
             url += "?" + urlencode(query)
@@ -122,7 +144,12 @@ class ApiClient:
             raise ApiUnavailable("The service could not be reached.") from exc
         if response.status >= 500:
             log.warning("%s %s answered %s", method, path, response.status)
-            raise ApiUnavailable("The service is not available right now.", response.status)
+            raise ApiUnavailable(
+                "The service is not available right now.",
+                response.status,
+                retry_after=header_int(response.headers.get("Retry-After")),
+                queue_position=header_int(response.headers.get("Queue-Position")),
+            )
         return ApiResponse(
             status=response.status,
             body=_json_body(response),
@@ -132,6 +159,13 @@ class ApiClient:
 
     def close(self) -> None:
         self._pool.clear()
+
+    def base_for(self, path: str) -> str:
+        """The API's own URL for `path`, else the gateway's."""
+        for prefix, url in self.api_urls:
+            if path == prefix or path.startswith(prefix + "/"):
+                return url
+        return self.base_url
 
 
 def _json_body(response: urllib3.BaseHTTPResponse) -> Any:

@@ -18,6 +18,8 @@ class WebSettings:
 
     service: ServiceSettings
     gateway_url: str = "http://127.0.0.1:8080"
+    # API_URLS: each API's own address by path prefix (Kubernetes Services), before the gateway.
+    api_urls: tuple[tuple[str, str], ...] = ()
     api_connect_timeout_seconds: float = 3.0
     api_read_timeout_seconds: float = 15.0
     page_size: int = 20
@@ -30,6 +32,7 @@ class WebSettings:
         parts = urlsplit(gateway_url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ConfigurationError(f"GATEWAY_URL must be http(s)://host[:port]: {gateway_url!r}")
+        api_urls = _api_urls(env.str("API_URLS", ""))
         page_size = env.int("WEB_PAGE_SIZE", 20)
         if not 1 <= page_size <= 100:
             raise ConfigurationError("WEB_PAGE_SIZE must be between 1 and 100")
@@ -37,9 +40,28 @@ class WebSettings:
         return cls(
             service=ServiceSettings.from_env("web", environ),
             gateway_url=gateway_url,
+            api_urls=api_urls,
             api_connect_timeout_seconds=env.int("API_CONNECT_TIMEOUT_MS", 3000) / 1000,
             api_read_timeout_seconds=env.int("API_READ_TIMEOUT_MS", 15000) / 1000,
             page_size=page_size,
             stripe_standin=env.bool("STRIPE_STANDIN", False)
             or stripe_key.startswith(STANDIN_KEY_PREFIX),
         )
+
+
+def _api_urls(raw: str) -> tuple[tuple[str, str], ...]:
+    """`/api/users=http://auth,/api/tickets=http://tickets`: longest prefix first."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        prefix, _, url = item.partition("=")
+        parts = urlsplit(url)
+        if (
+            not prefix.startswith("/")
+            or parts.scheme not in {"http", "https"}
+            or not parts.hostname
+        ):
+            raise ConfigurationError(
+                f"API_URLS takes /prefix=http(s)://host[:port] items: {item!r}"
+            )
+        pairs.append((prefix.rstrip("/"), url.rstrip("/")))
+    return tuple(sorted(pairs, key=lambda pair: len(pair[0]), reverse=True))

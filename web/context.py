@@ -31,7 +31,7 @@ def api() -> ApiSession:
             request_id=g.get("request_id"),
             client_address=request.remote_addr,
         )
-    return g.api  # type: ignore[no-any-return]
+    return g.api  # type: ignore[no-any-return]  # flask.g holds Any
 
 
 def current_user() -> dict[str, Any] | None:
@@ -70,7 +70,7 @@ def signin_required(view: F) -> F:
             return signin_redirect()
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # wraps keeps the view's signature
 
 
 def _bind_request_id() -> None:

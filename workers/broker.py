@@ -1,38 +1,16 @@
-"""The Dramatiq broker on Redis, tuned so a killed worker's messages come back quickly.
+"""The project's global Dramatiq broker: actor modules import `broker` from here first.
 
-Dramatiq binds actors to the global broker when their module is imported, so every actor
-module imports `broker` from here first. Creating the broker opens no connection.
+Dramatiq binds actors to the global broker when their module is imported. Creating the broker
+opens no connection.
 """
 
 from __future__ import annotations
 
-import os
-
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-# Out of a million broker commands, how many also run maintenance (requeueing the messages of
-# workers whose heartbeat stopped). Dramatiq's default (1,000) can leave a dead worker's
-# messages waiting for minutes on a quiet queue; 50,000 makes it seconds.
-MAINTENANCE_CHANCE = 50_000
-HEARTBEAT_TIMEOUT_MS = 15_000
+from common.broker import broker_from_env, broker_namespace, broker_redis_url
 
+__all__ = ["broker", "broker_namespace", "broker_redis_url"]
 
-def build_broker(redis_url: str, namespace: str = "ticketing") -> RedisBroker:
-    """A Redis broker whose dead workers' messages are requeued within about a minute."""
-    return RedisBroker(  # type: ignore[no-untyped-call]
-        url=redis_url,
-        namespace=namespace,
-        heartbeat_timeout=int(
-            os.environ.get("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", HEARTBEAT_TIMEOUT_MS)
-        ),
-        maintenance_chance=MAINTENANCE_CHANCE,
-    )
-
-
-broker = build_broker(
-    os.environ.get("DRAMATIQ_REDIS_URL") or os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
-    os.environ.get("DRAMATIQ_NAMESPACE", "ticketing"),
-)
+broker = broker_from_env()
 dramatiq.set_broker(broker)

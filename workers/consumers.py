@@ -8,11 +8,14 @@ from collections.abc import Mapping
 
 from common.config import ServiceSettings
 from common.db import Database
+from common.events.streams import EventSettings
+from common.http.health import database_check, nats_check
 from common.logging import configure_logging
 from common.outbox import OutboxTables
+from workers.health_collectors import dead_letter_collector
+from workers.health_server import serve_worker_health
 from workers.jetstream import ConsumerSpec, consume
 from workers.runtime import stop_on_signals
-from workers.streams import EventSettings
 from workers.unit_of_work import Handler, Outcome, handle_message, was_processed
 
 __all__ = ["Handler", "Outcome", "handle_message", "run_consumer", "was_processed"]
@@ -51,8 +54,15 @@ def consumer_process(
 ) -> int:
     """The body of a service's consumer process: one engine, consume until SIGTERM, exit 0."""
     db = Database.from_url(settings.database_url)
+    health = serve_worker_health(
+        f"{service}-consumer",
+        {"database": database_check(db.engine), "nats": nats_check(settings.nats_url)},
+        [dead_letter_collector(service, db, tables)],
+    )
     try:
         run_consumer(service, db, tables, handlers, settings)
     finally:
+        if health is not None:
+            health.close()
         db.dispose()
     return 0

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from common.backlogs.consumers import consumer_lags
 from common.db import Database
 from common.events.envelope import Envelope
+from common.events.streams import EventSettings, ensure_consumer, ensure_stream
 from common.logging import request_id_var
 from common.outbox import OutboxTables
-from workers.deadletters import DeadLetter, record_dead_letter
+from common.outbox.dead_letters import DeadLetter, record_dead_letter
+from common.saga_metrics import CONSUMER_ACK_PENDING, CONSUMER_LAG, DEAD_LETTERS
+from workers.health_server import heartbeat
 from workers.pull import PullSubscription
 from workers.runtime import connect_nats
-from workers.streams import EventSettings, ensure_consumer, ensure_stream
 from workers.unit_of_work import Handler, Outcome, handle_batch, handle_message
 
 log = logging.getLogger(__name__)
@@ -26,6 +31,7 @@ log = logging.getLogger(__name__)
 # The database going away is not the message's fault: retried in hand, without a delivery.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 FETCH_TIMEOUT_SECONDS = 1.0
+LAG_INTERVAL_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class EventConsumer:
     async def pump(self, subscription: PullSubscription) -> None:
         """Fetch and handle messages until `stop` is set; the batch in hand is finished."""
         while not self.stop.is_set():
+            heartbeat.beat()
             try:
                 messages = await subscription.fetch(
                     self.spec.events.fetch_batch, timeout=FETCH_TIMEOUT_SECONDS
@@ -149,8 +156,23 @@ class EventConsumer:
             attempts=deliveries,
         )
         record_dead_letter(self.spec.db, self.spec.tables, letter)
+        DEAD_LETTERS.labels(self.spec.service, letter.event_type or "malformed").inc()
         log.error("event dead-lettered", extra={"subject": message.subject, "error": error})
         await message.term()
+
+
+async def watch_lag(js: JetStreamContext, stream: str, service: str, stop: asyncio.Event) -> None:
+    """Keep the lag gauges of the service's durable consumers current until `stop` is set."""
+    while not stop.is_set():
+        try:
+            for lag in await consumer_lags(js, stream):
+                if lag.durable.startswith(f"{service}-"):
+                    CONSUMER_LAG.labels(stream, lag.durable).set(lag.pending)
+                    CONSUMER_ACK_PENDING.labels(stream, lag.durable).set(lag.ack_pending)
+        except (NatsError, TimeoutError) as exc:
+            log.info("consumer lag not read: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), LAG_INTERVAL_SECONDS)
 
 
 async def consume(
@@ -168,7 +190,11 @@ async def consume(
         if ready is not None:
             ready.set()
         consumer = EventConsumer(spec, stop)
+        lag = asyncio.create_task(watch_lag(js, spec.events.stream, spec.service, stop))
         await asyncio.gather(*(consumer.pump(sub) for sub in subscriptions))
+        lag.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await lag
         # Unsubscribe before draining, or the drain waits on the pull subscriptions forever.
         for subscription in subscriptions:
             await subscription.unsubscribe()

@@ -18,12 +18,16 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from psycopg import sql
 
-from common.config import DEFAULT_DATABASE_URL, Env
+from common.config import DEFAULT_DATABASE_URL, Env, normalise_database_url
+from common.db import Database, service_metadata
+from common.events.streams import EventSettings, ensure_stream
+from common.http.health import database_check, nats_check
 from common.logging import configure_logging
-from common.outbox.tables import NOTIFY_CHANNEL, OUTBOX_TABLE
+from common.outbox.tables import NOTIFY_CHANNEL, OUTBOX_TABLE, add_outbox_tables
+from workers.health_collectors import backlog_collectors
+from workers.health_server import heartbeat, serve_worker_health
 from workers.retention import keep_seconds, remembered
 from workers.runtime import connect_nats, psycopg_conninfo, stop_on_signals
-from workers.streams import EventSettings, ensure_stream
 
 log = logging.getLogger(__name__)
 
@@ -302,6 +306,7 @@ async def run_relay(
     more = False
     try:
         while not stop.is_set():
+            heartbeat.beat()
             if not more and not inbox.wake.is_set():
                 unmarked = relay is not None and bool(relay.unmarked)
                 with contextlib.suppress(TimeoutError):
@@ -356,7 +361,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = RelaySettings.from_env(args[0])
     configure_logging(f"{settings.service}-relay", settings.log_level)
     log.info("outbox relay starting", extra={"stream": settings.events.stream})
-    asyncio.run(_main(settings))
+    db = Database.from_url(normalise_database_url(settings.database_url))
+    health = serve_worker_health(
+        f"{settings.service}-relay",
+        {"database": database_check(db.engine), "nats": nats_check(settings.nats_url)},
+        backlog_collectors(settings.service, db, add_outbox_tables(service_metadata())),
+    )
+    try:
+        asyncio.run(_main(settings))
+    finally:
+        if health is not None:
+            health.close()
+        db.dispose()
     log.info("outbox relay stopped")
     return 0
 

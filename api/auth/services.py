@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.domain import RefreshOutcome, normalise_email, token_fingerprint
 from api.auth.models import RefreshToken, TokenFamily, User
+from api.auth.operators import roles_of
 from api.auth.passwords import Passwords
 from api.auth.ratelimit import SigninLimiter, SignupLimiter
 from common.auth.revocation import RevokedFamilies
@@ -149,7 +150,7 @@ class AuthService:
             .where(RefreshToken.fingerprint == fingerprint, RefreshToken.used_at.is_(None))
             .values(used_at=now)
         )
-        first_use = claimed.rowcount == 1  # type: ignore[attr-defined]
+        first_use = claimed.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's Result has rowcount
         if not first_use and not self._just_rotated(session, fingerprint, now):
             self._revoke(session, family.id)
             return RefreshOutcome.REUSED, None, None
@@ -173,7 +174,10 @@ class AuthService:
 
     def _issue(self, session: Session, user: User, family_id: uuid.UUID) -> Tokens:
         identity = str(user.id)
-        claims = {"email": user.email, "fam": str(family_id)}
+        claims: dict[str, object] = {"email": user.email, "fam": str(family_id)}
+        roles = roles_of(session, user.id)
+        if roles:
+            claims["roles"] = roles
         access = create_access_token(identity, additional_claims=claims)
         refresh = create_refresh_token(identity, additional_claims=claims)
         jti = decode_token(refresh)["jti"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -41,8 +42,6 @@ from common.errors import Unauthenticated
 from common.http.docs import SECURITY
 from common.http.problems import PROBLEM_JSON, ProblemSchema, documents_problem
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 blp = Blueprint(
     "users",
     __name__,
@@ -51,10 +50,11 @@ blp = Blueprint(
 )
 
 
-def problem(status: int, description: str) -> Callable[[F], F]:
-    """Document an error response of this blueprint as an RFC 9457 problem."""
-    return documents_problem(blp, status, description)
+# The one problem-documenting helper (common.http.problems), bound to this blueprint.
+problem = functools.partial(documents_problem, blp)
 
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 RETRY_AFTER = {
     "Retry-After": {
@@ -77,7 +77,7 @@ def rate_limited(description: str) -> Callable[[F], F]:
 
 
 def service() -> AuthService:
-    return current_app.extensions["auth_service"]  # type: ignore[no-any-return]
+    return current_app.extensions["auth_service"]  # type: ignore[no-any-return]  # Flask's extensions dict holds Any
 
 
 def client_ip() -> str:

@@ -78,7 +78,7 @@ class Order(Base):
     updated_at: Mapped[datetime]
 
 
-ORDERS: Table = Order.__table__  # type: ignore[assignment]
+ORDERS: Table = Order.__table__  # type: ignore[assignment]  # __table__ is typed FromClause
 
 
 class OrderStep(Base):
@@ -102,7 +102,7 @@ class OrderStep(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-ORDER_STEPS: Table = OrderStep.__table__  # type: ignore[assignment]
+ORDER_STEPS: Table = OrderStep.__table__  # type: ignore[assignment]  # __table__ is typed FromClause
 
 
 class Ticket(Base):
@@ -120,6 +120,6 @@ class Ticket(Base):
     order_id: Mapped[uuid.UUID | None]
 
 
-TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+TICKETS: Table = Ticket.__table__  # type: ignore[assignment]  # __table__ is typed FromClause
 
 OUTBOX = add_outbox_tables(Base.metadata)

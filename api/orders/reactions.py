@@ -14,13 +14,14 @@ from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from api.orders import saga, timeline
-from api.orders.lifecycle import transition, transition_where
 from api.orders.models import ORDERS, UNPAID, Order
+from api.orders.repository import transition, transition_where
 from api.orders.saga import Step, StepOutcome
 from api.orders.state import OrderStatus, sources
 from api.orders.timeline import Entry
 from common.clock import Clock
 from common.money import format_cents
+from common.saga_metrics import EXPIRY_LATENESS, on_commit
 
 NO_FACTS: Mapping[str, Any] = MappingProxyType({})
 
@@ -107,6 +108,8 @@ def react(
     )
     if order is not None:
         timeline.add_first(session, entries_of_move(step, order.id, clock.now(), detail))
+        if step is saga.EXPIRE:
+            _time_expiries(session, [order], clock.now(), "expiration")
         return Reaction(Effect.MOVED, order)
     current = _locked_status(session, order_id)
     if current is None or current not in step.late:
@@ -140,6 +143,7 @@ def expire_overdue(session: Session, clock: Clock, limit: int) -> list[Order]:
     timeline.add_first(
         session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)]
     )
+    _time_expiries(session, moved, now, "sweep")
     return moved
 
 
@@ -171,6 +175,18 @@ def cancel_repriced(session: Session, ticket: Mapping[str, Any], clock: Clock) -
         session, [e for o in moved for e in entries_of_move(step, o.id, now, detail)]
     )
     return moved
+
+
+def _time_expiries(session: Session, orders: list[Order], now: datetime, trigger: str) -> None:
+    """Observe how late each expiry fired, once its transaction commits."""
+    late = [max((now - order.expires_at).total_seconds(), 0.0) for order in orders]
+
+    def observe() -> None:
+        for seconds in late:
+            EXPIRY_LATENESS.labels(trigger).observe(seconds)
+
+    if late:
+        on_commit(session, observe)
 
 
 def _locked_status(session: Session, order_id: uuid.UUID) -> OrderStatus | None:

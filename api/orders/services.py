@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, func, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,15 +20,16 @@ from api.orders.domain import (
     ensure_orderable,
     expiry,
 )
-from api.orders.lifecycle import record_created
-from api.orders.models import LIVE, ORDERS, TICKETS, Order, OrderStep
-from api.orders.pagination import Position, decode_cursor, encode_cursor
+from api.orders.fair_share import too_many_live_orders
+from api.orders.models import LIVE, ORDERS, TICKETS, UNPAID, Order, OrderStep
 from api.orders.reactions import Effect, react, reserved
+from api.orders.repository import record_created
 from api.orders.state import IllegalTransition, OrderStatus, ensure_transition
 from api.orders.timeline import timeline_of
 from common.clock import Clock
 from common.db import Database
 from common.errors import FieldError, Forbidden, NotFound
+from common.pagination import Cursor, Page, decode_cursor
 
 LIVE_TICKET_INDEX = "uq_orders_live_ticket"
 
@@ -43,6 +46,15 @@ TICKET_AND_HOLDER = select(
     _HOLDER.label("holder"),
 ).where(TICKETS.c.id == bindparam("ticket_id"))
 INSERT_ORDER = insert(ORDERS)
+# One buyer's reservations take turns (a transaction-scoped advisory lock on the buyer), so
+# the count of their unpaid orders below cannot be read by two of them at once: at the cap,
+# two simultaneous attempts see each other and only one wins. The two-key form keeps these
+# locks apart from the relay's one-key session lock.
+BUYER_LOCK_CLASS = 0x0B17
+LOCK_BUYER = text("SELECT pg_advisory_xact_lock(:lock_class, :buyer_key)")
+UNPAID_OF_BUYER = select(func.count(), func.min(ORDERS.c.expires_at)).where(
+    ORDERS.c.user_id == bindparam("user_id"), UNPAID
+)
 
 
 @dataclass(frozen=True)
@@ -53,24 +65,23 @@ class TrackedOrder:
     steps: list[OrderStep]
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list and the cursor of the next one (None on the last page)."""
-
-    items: list[Order]
-    next_cursor: str | None
-
-
 class OrderService:
     """Create, list, show and cancel a buyer's orders."""
 
-    def __init__(self, db: Database, clock: Clock, lifetime_seconds: int) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, lifetime_seconds: int, max_live_per_buyer: int = 0
+    ) -> None:
         self.db, self.clock, self.lifetime_seconds = db, clock, lifetime_seconds
+        self.max_live_per_buyer = max_live_per_buyer
 
     def create(self, buyer_id: uuid.UUID, ticket_id: uuid.UUID) -> Order:
         """Reserve the ticket for the buyer; the unique index settles concurrent buyers."""
         try:
             with self.db.transaction() as session:
+                if self.max_live_per_buyer:
+                    session.execute(
+                        LOCK_BUYER, {"lock_class": BUYER_LOCK_CLASS, "buyer_key": _key(buyer_id)}
+                    )
                 # The ticket and the status of the live order holding it, in one round trip.
                 ticket = session.execute(TICKET_AND_HOLDER, {"ticket_id": ticket_id}).first()
                 if ticket is None:
@@ -80,6 +91,8 @@ class OrderService:
                 facts = TicketFacts(ticket.id, ticket.seller_id, ticket.sold)
                 ensure_orderable(facts, buyer_id, ticket.holder)
                 now = self.clock.now()
+                if self.max_live_per_buyer:
+                    self._ensure_under_cap(session, buyer_id, now)
                 order = Order(
                     id=uuid.uuid4(),
                     ticket_id=ticket.id,
@@ -107,7 +120,15 @@ class OrderService:
             raise (TicketSold() if winner is OrderStatus.COMPLETE else TicketReserved()) from exc
         return order
 
-    def list_mine(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
+    def _ensure_under_cap(self, session: Session, buyer_id: uuid.UUID, now: datetime) -> None:
+        """429 when the buyer holds the most unpaid orders allowed (read under the buyer lock)."""
+        held, first_expiry = session.execute(UNPAID_OF_BUYER, {"user_id": buyer_id}).one()
+        if held >= self.max_live_per_buyer:
+            # The earliest of their orders frees a slot when it expires (if not paid first).
+            wait = (first_expiry - now).total_seconds() if first_expiry else 1
+            raise too_many_live_orders(self.max_live_per_buyer, math.ceil(wait))
+
+    def list_mine(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page[Order]:
         """The user's orders, newest first, `limit` at a time."""
         query = select(Order).where(Order.user_id == user_id)
         if cursor:
@@ -119,7 +140,7 @@ class OrderService:
         if len(orders) <= limit:
             return Page(orders, None)
         last = orders[limit - 1]
-        return Page(orders[:limit], encode_cursor(Position(last.created_at, last.id)))
+        return Page(orders[:limit], Cursor(last.created_at, last.id).encode())
 
     def get_mine(self, user_id: uuid.UUID, order_id: uuid.UUID) -> TrackedOrder:
         """One of the user's orders with its timeline: 404 when unknown, 403 when someone else's."""
@@ -147,6 +168,11 @@ def _owned(session: Session, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
     if order.user_id != user_id:
         raise Forbidden("This order belongs to someone else.")
     return order
+
+
+def _key(buyer_id: uuid.UUID) -> int:
+    """A 32-bit advisory lock key of the buyer (a collision only makes two buyers take turns)."""
+    return int.from_bytes(buyer_id.bytes[:4], "big", signed=True)
 
 
 def _row(order: Order) -> dict[str, Any]:

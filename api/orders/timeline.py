@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.orders.models import ORDER_STEPS, OrderStep
 from api.orders.saga import StepOutcome
+from common.saga_metrics import SAGA_STEPS, on_commit
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def add_first(session: Session, entries: Sequence[Entry]) -> None:
     """
     if entries:
         session.execute(_FIRST, [{**_params(e), "attempt": 1} for e in entries])
+        _count(session, entries)
 
 
 def add(session: Session, entries: Sequence[Entry]) -> None:
@@ -65,6 +67,18 @@ def add(session: Session, entries: Sequence[Entry]) -> None:
     if not entries:
         return
     session.execute(_ADD, [_params(e) for e in entries])
+    _count(session, entries)
+
+
+def _count(session: Session, entries: Sequence[Entry]) -> None:
+    """Count the entries as saga steps once the transaction commits."""
+    steps = [(entry.step, entry.outcome.value) for entry in entries]
+
+    def count() -> None:
+        for step, outcome in steps:
+            SAGA_STEPS.labels(step, outcome).inc()
+
+    on_commit(session, count)
 
 
 def _params(entry: Entry) -> dict[str, object]:

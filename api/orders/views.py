@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.orders.gate import gated
 from api.orders.models import Order
 from api.orders.schemas import (
     NewOrderSchema,
@@ -19,14 +20,21 @@ from api.orders.schemas import (
     TrackedOrderSchema,
 )
 from api.orders.services import OrderService, TrackedOrder
+from api.orders.waiting_room import WaitingRoom
+from api.orders.waiting_room_schemas import (
+    IN_LINE_EXAMPLE,
+    QUEUE_POSITION,
+    RETRY_AFTER,
+    InLineProblemSchema,
+    LineSchema,
+    PlaceSchema,
+)
 from common.auth.current_user import require_user
 from common.clock import isoformat_z
 from common.http.docs import SECURITY
 from common.http.idempotency import idempotent
-from common.http.problems import PROBLEM_JSON, ProblemSchema
+from common.http.problems import PROBLEM_JSON, ProblemSchema, documents_problem
 from common.money import format_cents
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 blp = Blueprint(
     "orders",
@@ -36,16 +44,16 @@ blp = Blueprint(
 )
 
 
-def problem(status: int, description: str) -> Callable[[F], F]:
-    """Document an error response of a route: its meaning, as problem+json."""
-    decorator: Callable[[F], F] = blp.alt_response(
-        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
-    )
-    return decorator
+# The one problem-documenting helper (common.http.problems), bound to this blueprint.
+problem = functools.partial(documents_problem, blp)
 
 
 def service() -> OrderService:
-    return current_app.extensions["order_service"]  # type: ignore[no-any-return]
+    return current_app.extensions["order_service"]  # type: ignore[no-any-return]  # Flask's extensions dict holds Any
+
+
+def waiting_room() -> WaitingRoom:
+    return current_app.extensions["waiting_room"]  # type: ignore[no-any-return]
 
 
 def order_body(order: Order) -> dict[str, Any]:
@@ -97,6 +105,7 @@ class Orders(MethodView):
         page = service().list_mine(require_user().id, args["limit"], args["cursor"])
         return {"items": [order_body(o) for o in page.items], "nextCursor": page.next_cursor}
 
+    @gated
     @idempotent(blp)
     @blp.doc(operationId="createOrder")
     @blp.doc(security=SECURITY)
@@ -106,9 +115,59 @@ class Orders(MethodView):
     @problem(404, "No such ticket")
     @problem(409, "Own ticket, or the ticket is reserved or sold")
     @problem(422, "ticketId missing or not a UUID")
+    @blp.alt_response(
+        429,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        headers={"Retry-After": RETRY_AFTER},
+        description="Too many attempts by this buyer or address, or the buyer already holds "
+        "ORDERS_MAX_LIVE_PER_BUYER unpaid orders (pay for or cancel one)",
+    )
+    @blp.alt_response(
+        503,
+        schema=InLineProblemSchema,
+        content_type=PROBLEM_JSON,
+        headers={"Retry-After": RETRY_AFTER, "Queue-Position": QUEUE_POSITION},
+        description="On-sale rush: you have a place in the waiting room's line (come back "
+        "after Retry-After to keep it); or, without Queue-Position, the service is busy",
+        example=IN_LINE_EXAMPLE,
+    )
     def post(self, body: dict[str, uuid.UUID]) -> dict[str, Any]:
         """Order a ticket: it is held for you until `expiresAt` unless you pay first."""
         return order_body(service().create(require_user().id, body["ticketId"]))
+
+
+@blp.route("/waiting-room")
+class Line(MethodView):
+    @blp.doc(operationId="getWaitingRoom")
+    @blp.response(200, LineSchema)
+    def get(self) -> dict[str, Any]:
+        """The waiting room's line: its length, the admission rate and the wait at its end."""
+        room = waiting_room()
+        figures = room.figures()
+        return {
+            "enabled": room.settings.enabled,
+            "length": figures.length,
+            "admissionRate": figures.admission_rate,
+            "waitSeconds": figures.wait_seconds,
+        }
+
+
+@blp.route("/waiting-room/me")
+class MyPlace(MethodView):
+    @blp.doc(operationId="getMyPlaceInLine")
+    @blp.doc(security=SECURITY)
+    @blp.response(200, PlaceSchema)
+    @problem(401, "Not signed in")
+    def get(self) -> dict[str, Any]:
+        """My place in line (each visit keeps it; it never joins): reserve once `admitted`."""
+        place = waiting_room().where(require_user().id)
+        return {
+            "admitted": place.admitted,
+            "position": place.position or None,
+            "waitSeconds": place.wait_seconds,
+            "retryAfter": place.retry_after,
+        }
 
 
 @blp.route("/<uuid:order_id>")

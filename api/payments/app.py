@@ -6,13 +6,14 @@ from flask import Flask
 
 from api.payments.components import build_payments
 from api.payments.config import PaymentsSettings
-from api.payments.followups import Dispatcher
+from api.payments.followups import BrokerDispatcher, Dispatcher
+from api.payments.ops_views import install_ops
 from api.payments.views import blp
 from common.auth.tokens import install_jwt
+from common.broker import broker_from_env
 from common.clock import Clock
 from common.http.app import create_service_app
 from common.http.health import database_check, nats_check, redis_check
-from workers.payments.actors import ActorDispatcher
 
 
 def create_app(
@@ -23,9 +24,11 @@ def create_app(
     """Build the payments service from the environment (or the given settings)."""
     settings = settings or PaymentsSettings.from_env()
     # The factory is the composition root: by default, follow-ups go to the Dramatiq actors.
-    dispatcher = dispatcher or ActorDispatcher()
+    dispatcher = dispatcher or BrokerDispatcher(broker_from_env())
     base = settings.service
-    payments = build_payments(settings, dispatcher, clock)
+    payments = build_payments(
+        settings, dispatcher, clock, pool_timeout=base.admission.max_wait_seconds
+    )
     app, api = create_service_app(
         base,
         title="Ticketing payments API",
@@ -42,4 +45,5 @@ def create_app(
     app.extensions["payments"] = payments
     app.extensions["db"] = payments.db
     api.register_blueprint(blp)
+    install_ops(app, api, payments)
     return app

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from api.payments import ledger
+from api.payments import repository
 from api.payments.followups import Dispatcher, dispatch_all
 from api.payments.gateway import ChargeDeclined, ChargeRequest, Gateway
 from api.payments.models import Payment
@@ -31,9 +31,9 @@ class Charges:
         # and replays its first answer to any retry. GatewayUnavailable (Stripe could not
         # answer) propagates and leaves the payment pending for a retry.
         with self.db.transaction() as session:
-            payment = ledger.begin_attempt(session, payment_id, self.clock)
+            payment = repository.begin_attempt(session, payment_id, self.clock)
             if payment is None:
-                return ledger.load(session, payment_id)
+                return repository.load(session, payment_id)
         request = ChargeRequest(
             payment_id=payment.id,
             order_id=payment.order_id,
@@ -51,8 +51,8 @@ class Charges:
         if not charge.settled:
             # Stripe is still processing it: its webhook will settle the payment.
             with self.db.transaction() as session:
-                ledger.note_stripe_id(session, payment_id, charge.stripe_id)
-                return ledger.load(session, payment_id)
+                repository.note_stripe_id(session, payment_id, charge.stripe_id)
+                return repository.load(session, payment_id)
         return self._settle(
             lambda session: settle_success(session, payment_id, charge.stripe_id, self.clock)
         )

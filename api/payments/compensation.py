@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.payments import ledger
+from api.payments import repository
 from api.payments.domain import OrderFacts, OrderStatus, PaymentStatus, refund_reason
 from api.payments.followups import FollowUp
 from api.payments.gateway import Gateway, RefundRequest
@@ -22,7 +22,7 @@ def refund_if_order_cancelled(
     """A success just applied to the payment of a cancelled order is to be refunded."""
     if order is None or order.status is not OrderStatus.CANCELLED:
         return []
-    requested = ledger.request_refund(session, payment.id, refund_reason(order.reason), clock)
+    requested = repository.request_refund(session, payment.id, refund_reason(order.reason), clock)
     if requested is None or requested.refund_reason is None:
         return []
     return [FollowUp.refund(requested.id, requested.refund_reason)]
@@ -39,7 +39,9 @@ def refunds_for_cancelled_order(
     ).all()
     follow_ups = []
     for payment_id in paid:
-        requested = ledger.request_refund(session, payment_id, refund_reason(order_reason), clock)
+        requested = repository.request_refund(
+            session, payment_id, refund_reason(order_reason), clock
+        )
         if requested is not None and requested.refund_reason is not None:
             follow_ups.append(FollowUp.refund(payment_id, requested.refund_reason))
     return follow_ups
@@ -57,17 +59,17 @@ class Refunds:
         # Stripe, always under the order's refund idempotency key, so Stripe refunds once
         # and replays that refund to every retry.
         with self.db.transaction() as session:
-            payment = ledger.request_refund(session, payment_id, reason, self.clock)
+            payment = repository.request_refund(session, payment_id, reason, self.clock)
             if payment is None:
-                return ledger.load(session, payment_id)
+                return repository.load(session, payment_id)
         if payment.stripe_id is None or payment.refund_reason is None:
             raise LookupError(f"succeeded payment {payment_id} lacks its Stripe id")
         refund_id = self.gateway.refund(
             RefundRequest(payment.id, payment.order_id, payment.stripe_id, payment.refund_reason)
         )
         with self.db.transaction() as session:
-            refunded = ledger.refund(session, payment_id, refund_id, reason, self.clock)
+            refunded = repository.refund(session, payment_id, refund_id, reason, self.clock)
             if refunded is None and refund_id is not None:
                 # Stripe's webhook recorded the refund first; keep the refund's id too.
-                ledger.note_refund_id(session, payment_id, refund_id)
-            return refunded or ledger.load(session, payment_id)
+                repository.note_refund_id(session, payment_id, refund_id)
+            return refunded or repository.load(session, payment_id)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import redis
+
+from api.payments.arrival import OrderArrival
 from api.payments.charging import Charges
 from api.payments.compensation import Refunds
 from api.payments.config import PaymentsSettings
@@ -41,11 +44,15 @@ class Payments:
 
 
 def build_payments(
-    settings: PaymentsSettings, dispatcher: Dispatcher, clock: Clock | None = None
+    settings: PaymentsSettings,
+    dispatcher: Dispatcher,
+    clock: Clock | None = None,
+    *,
+    pool_timeout: float = 30.0,
 ) -> Payments:
     """Wire the use cases from settings (opens no connection until first used)."""
     clock = clock or SystemClock()
-    db = Database.from_url(settings.service.database_url)
+    db = Database.from_url(settings.service.database_url, pool_timeout=pool_timeout)
     gateway = StripeGateway(settings.stripe)
     charges = Charges(db, gateway, clock, dispatcher)
     return Payments(
@@ -55,6 +62,14 @@ def build_payments(
         dispatcher=dispatcher,
         charges=charges,
         refunds=Refunds(db, gateway, clock),
-        service=PaymentService(db, charges, clock, dispatcher, settings.order_wait_seconds),
+        service=PaymentService(db, charges, clock, dispatcher, _arrival(settings)),
         webhooks=WebhookReceiver(db, settings.stripe.webhook_secret, clock, dispatcher),
     )
+
+
+def _arrival(settings: PaymentsSettings) -> OrderArrival:
+    """Unknown orders are timed in Redis (a short timeout: a request never waits long on it)."""
+    client = redis.Redis.from_url(
+        settings.service.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+    return OrderArrival(client, settings.order_wait_seconds)

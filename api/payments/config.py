@@ -74,7 +74,8 @@ class PaymentsSettings:
 
     service: ServiceSettings
     stripe: StripeSettings
-    # How long a payment request waits for an order the replica has not received yet.
+    # How long after the first request for an order the replica has not received the order may
+    # still arrive: until then such requests get 409 + Retry-After at once, then 404.
     order_wait_seconds: float = 2.0
     # How often the reconciler looks for lost charges and refunds, and when one counts as lost.
     reconcile_interval_seconds: float = 5.0

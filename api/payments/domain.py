@@ -70,6 +70,12 @@ class OrderNotPayable(Conflict):
     default_detail = "The order can no longer be paid."
 
 
+class OrderNotReplicatedYet(Conflict):
+    """The order was created a moment ago and has not reached payments yet: retry shortly."""
+
+    default_detail = "This order has not reached payments yet; try again in a moment."
+
+
 class PaymentSettled(Conflict):
     """The order's payment already failed or was refunded, so it cannot be paid again."""
 
@@ -102,6 +108,15 @@ def refund_reason(order_reason: str | None) -> str:
     """Why a charge is given back: its order was cancelled before the payment completed."""
     why = f" ({order_reason.replace('_', ' ')})" if order_reason else ""
     return f"The order was cancelled{why} before the payment completed."
+
+
+REFUND_LABELS = ("expired", "cancelled_by_buyer", "payment_declined")
+
+
+def refund_label(reason: str | None) -> str:
+    """A refund's reason as a metric label: the order's cancel reason it names, or `other`."""
+    text = (reason or "").replace(" ", "_")
+    return next((label for label in REFUND_LABELS if label in text), "other")
 
 
 def clip_reason(reason: str) -> str:

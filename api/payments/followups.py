@@ -9,10 +9,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+import dramatiq
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+
+# The Dramatiq queue and actors (workers.payments.actors) that run the follow-ups: messages
+# are sent by name, so the service needs none of the workers' code.
+QUEUE = "payments"
+ACTORS = {"charge": "charge_payment", "refund": "refund_payment"}
 
 
 class Step(enum.Enum):
@@ -43,6 +49,27 @@ class Dispatcher(Protocol):
     """Hands follow-ups to the workers (Dramatiq in the processes, see workers.payments)."""
 
     def dispatch(self, follow_up: FollowUp) -> None: ...
+
+
+class BrokerDispatcher:
+    """Sends each follow-up to its Dramatiq actor by name, through `broker`."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def dispatch(self, follow_up: FollowUp) -> None:
+        """Enqueue one follow-up (call it only after the deciding transaction committed)."""
+        args: tuple[str, ...] = (str(follow_up.payment_id),)
+        if follow_up.step is Step.REFUND:
+            args += (follow_up.reason or "",)
+        message: dramatiq.Message[None] = dramatiq.Message(
+            queue_name=QUEUE,
+            actor_name=ACTORS[follow_up.step.value],
+            args=args,
+            kwargs={},
+            options={},
+        )
+        self.broker.enqueue(message)
 
 
 def dispatch_all(dispatcher: Dispatcher, follow_ups: Iterable[FollowUp]) -> None:

@@ -59,7 +59,7 @@ class Order(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
 
 
-ORDERS: Table = Order.__table__  # type: ignore[assignment]
+ORDERS: Table = Order.__table__  # type: ignore[assignment]  # __table__ is typed FromClause
 
 
 class Payment(Base):
@@ -101,7 +101,7 @@ class Payment(Base):
     version: Mapped[int]
 
 
-PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
+PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]  # __table__ is typed FromClause
 
 
 class StripeEvent(Base):

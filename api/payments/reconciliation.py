@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from api.payments import ledger
+from api.payments import repository
 from api.payments.domain import OrderStatus, PaymentStatus, refund_reason
 from api.payments.followups import Dispatcher, FollowUp, dispatch_all
 from api.payments.models import Order, Payment
@@ -65,7 +65,7 @@ def reconcile_payments(
         follow_ups = [FollowUp.charge(payment_id) for payment_id in charges]
         refunds = []
         for payment_id, order_reason in owed:
-            requested = ledger.request_refund(
+            requested = repository.request_refund(
                 session, payment_id, refund_reason(order_reason), clock
             )
             if requested is not None and requested.refund_reason is not None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
-from api.payments import ledger, replica
+from api.payments import replica, repository
+from api.payments.arrival import OrderArrival
 from api.payments.charging import Charges
 from api.payments.domain import (
     LIVE_STATUSES,
@@ -22,8 +22,6 @@ from common.clock import Clock
 from common.db import Database
 from common.errors import FieldError, Forbidden, NotFound, PaymentRequired
 
-ORDER_POLL_SECONDS = 0.05
-
 
 class PaymentService:
     """Start and charge a buyer's payment; show a buyer their payments."""
@@ -34,29 +32,32 @@ class PaymentService:
         charges: Charges,
         clock: Clock,
         dispatcher: Dispatcher,
-        order_wait_seconds: float,
+        arrival: OrderArrival,
     ) -> None:
         self.db, self.charges, self.clock = db, charges, clock
-        self.dispatcher, self.order_wait_seconds = dispatcher, order_wait_seconds
+        self.dispatcher, self.arrival = dispatcher, arrival
 
     def pay(self, buyer_id: uuid.UUID, order_id: uuid.UUID, payment_method: str) -> Payment:
         """Charge the order once: a repeated or concurrent request gets the same payment back."""
         # The answer is a succeeded payment, or a pending one that a worker finishes (Stripe
         # could not be reached); a declined card raises PaymentRequired.
-        self._wait_for_order(order_id)
         with self.db.transaction() as session:
             order = replica.find_order(session, order_id)
             if order is None:
+                # Not in the replica yet: 409 + Retry-After while it may still come, then 404.
+                self.arrival.ensure_gone(order_id)
                 raise NotFound("No order with this id.", [FieldError("Unknown order.", "orderId")])
-            existing = _existing(order, buyer_id, ledger.payments_of_order(session, order_id))
+            existing = _existing(order, buyer_id, repository.payments_of_order(session, order_id))
             if existing is not None:
                 return _answer(existing)
             ensure_payable(order, buyer_id, self.clock.now())
-            payment = ledger.start(session, order, payment_method, self.clock)
+            payment = repository.start(session, order, payment_method, self.clock)
         if payment is None:
             # A concurrent request for the order won the insert; its payment is the answer.
             with self.db.transaction() as session:
-                existing = _existing(order, buyer_id, ledger.payments_of_order(session, order_id))
+                existing = _existing(
+                    order, buyer_id, repository.payments_of_order(session, order_id)
+                )
             if existing is None:
                 raise PaymentSettled()
             return _answer(existing)
@@ -67,33 +68,24 @@ class PaymentService:
             charged = self.charges.charge(payment_id)
         except GatewayUnavailable:
             with self.db.transaction() as session:
-                charged = ledger.load(session, payment_id)
+                charged = repository.load(session, payment_id)
             if charged is not None and charged.status is PaymentStatus.PENDING:
                 dispatch_all(self.dispatcher, [FollowUp.charge(payment_id)])
         if charged is None:
             raise LookupError(f"payment {payment_id} vanished")
         return charged
 
-    def _wait_for_order(self, order_id: uuid.UUID) -> None:
-        """The replica may trail the order's creation by a moment: give it that moment."""
-        deadline = time.monotonic() + self.order_wait_seconds
-        while True:
-            with self.db.transaction() as session:
-                if replica.find_order(session, order_id) is not None:
-                    return
-            if time.monotonic() >= deadline:
-                return
-            time.sleep(ORDER_POLL_SECONDS)
-
     def list_for_order(self, buyer_id: uuid.UUID, order_id: uuid.UUID) -> list[Payment]:
         """The buyer's payments of one order, newest first (empty for others' orders)."""
         with self.db.transaction() as session:
-            return [p for p in ledger.payments_of_order(session, order_id) if p.user_id == buyer_id]
+            return [
+                p for p in repository.payments_of_order(session, order_id) if p.user_id == buyer_id
+            ]
 
     def get_mine(self, buyer_id: uuid.UUID, payment_id: uuid.UUID) -> Payment:
         """One of the buyer's payments: 404 when unknown, 403 when someone else's."""
         with self.db.transaction() as session:
-            payment = ledger.load(session, payment_id)
+            payment = repository.load(session, payment_id)
         if payment is None:
             raise NotFound("No payment with this id.")
         if payment.user_id != buyer_id:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from api.payments import compensation, ledger, replica
+from api.payments import compensation, replica, repository
 from api.payments.followups import FollowUp
 from api.payments.models import Payment
 from common.clock import Clock
@@ -30,17 +30,17 @@ def settle_success(
     """pending → succeeded, and a refund decided if its order was cancelled meanwhile."""
     # Idempotent: the conditional update applies to a pending payment only, so the second
     # report of one success (webhook after the answer, or the reverse) changes nothing.
-    current = ledger.load(session, payment_id)
+    current = repository.load(session, payment_id)
     if current is None:
         return Settlement(None)
     order = replica.lock_order(session, current.order_id)
-    payment = ledger.succeed(session, payment_id, stripe_id, clock)
+    payment = repository.succeed(session, payment_id, stripe_id, clock)
     if payment is None:
         # Another report of the outcome committed first: show the payment as it made it.
-        return Settlement(ledger.load(session, payment_id))
+        return Settlement(repository.load(session, payment_id))
     follow_ups = compensation.refund_if_order_cancelled(session, payment, order, clock)
     if follow_ups:
-        payment = ledger.load(session, payment_id)
+        payment = repository.load(session, payment_id)
     return Settlement(payment, True, follow_ups)
 
 
@@ -48,15 +48,15 @@ def settle_failure(
     session: Session, payment_id: uuid.UUID, reason: str, stripe_id: str | None, clock: Clock
 ) -> Settlement:
     """pending → failed; idempotent: a payment that is not pending is left as it is."""
-    payment = ledger.fail(session, payment_id, reason, stripe_id, clock)
+    payment = repository.fail(session, payment_id, reason, stripe_id, clock)
     if payment is None:
-        return Settlement(ledger.load(session, payment_id))
+        return Settlement(repository.load(session, payment_id))
     return Settlement(payment, True)
 
 
 def settle_refund(session: Session, payment_id: uuid.UUID, clock: Clock) -> Settlement:
     """succeeded → refunded as Stripe reports it; idempotent: only a succeeded one moves."""
-    payment = ledger.refund(session, payment_id, None, EXTERNAL_REFUND_REASON, clock)
+    payment = repository.refund(session, payment_id, None, EXTERNAL_REFUND_REASON, clock)
     if payment is None:
-        return Settlement(ledger.load(session, payment_id))
+        return Settlement(repository.load(session, payment_id))
     return Settlement(payment, True)

@@ -24,7 +24,7 @@ from common.auth.current_user import require_user
 from common.clock import isoformat_z
 from common.http.docs import SECURITY
 from common.http.idempotency import idempotent
-from common.http.problems import documents_problem
+from common.http.problems import PROBLEM_JSON, ProblemSchema, documents_problem
 from common.http.requests import raw_body
 from common.money import format_cents
 
@@ -62,7 +62,7 @@ SIGNATURE_PARAMETER = {
 
 
 def payments() -> Payments:
-    return current_app.extensions["payments"]  # type: ignore[no-any-return]
+    return current_app.extensions["payments"]  # type: ignore[no-any-return]  # Flask's extensions dict holds Any
 
 
 def payment_body(payment: Payment) -> dict[str, Any]:
@@ -108,8 +108,18 @@ class PaymentsOfOrder(MethodView):
     @documents_problem(blp, 402, "The card was declined (Stripe's message); the order is cancelled")
     @documents_problem(blp, 403, "Someone else's order")
     @documents_problem(blp, 404, "No such order")
-    @documents_problem(
-        blp, 409, "The order is cancelled, complete or expired, or its payment is over"
+    @blp.alt_response(
+        409,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        headers={
+            "Retry-After": {
+                "description": "Only when the order has not reached payments yet: retry then",
+                "schema": {"type": "integer", "example": 1},
+            }
+        },
+        description="The order is cancelled, complete or expired, or its payment is over; "
+        "or (with Retry-After) it was created a moment ago and has not reached payments yet",
     )
     @documents_problem(blp, 422, "orderId not a UUID, or paymentMethod missing or invalid")
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api.payments import ledger
+from api.payments import repository
 from api.payments.followups import Dispatcher, dispatch_all
 from api.payments.models import Payment, StripeEvent
 from api.payments.settlement import Settlement, settle_failure, settle_refund, settle_success
@@ -116,7 +116,7 @@ def _mismatches(payment: Payment, intent: Mapping[str, Any]) -> list[FieldError]
 
 def _succeeded(session: Session, intent: Mapping[str, Any], clock: Clock) -> Settlement:
     payment_id = _payment_id(session, intent.get("id"), intent.get("metadata"))
-    payment = ledger.load(session, payment_id) if payment_id is not None else None
+    payment = repository.load(session, payment_id) if payment_id is not None else None
     if payment_id is None or payment is None:
         return Settlement(None)
     mismatches = _mismatches(payment, intent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from api.tickets.config import TicketsSettings
+from api.tickets.ops_views import install_ops
 from api.tickets.services import TicketService
 from api.tickets.views import blp
 from common.auth.tokens import install_jwt
@@ -18,7 +19,7 @@ def create_app(settings: TicketsSettings | None = None, clock: Clock | None = No
     """Build the tickets service from the environment (or the given settings)."""
     settings = settings or TicketsSettings.from_env()
     base = settings.service
-    db = Database.from_url(base.database_url)
+    db = Database.from_url(base.database_url, pool_timeout=base.admission.max_wait_seconds)
     app, api = create_service_app(
         base,
         title="Ticketing tickets API",
@@ -30,4 +31,5 @@ def create_app(settings: TicketsSettings | None = None, clock: Clock | None = No
     app.extensions["db"] = db
     app.extensions["ticket_service"] = TicketService(db, clock or SystemClock())
     api.register_blueprint(blp)
+    install_ops(app, api, base, db)
     return app

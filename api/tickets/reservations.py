@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api.tickets import domain, store
+from api.tickets import domain, repository
 from api.tickets.domain import Transition, Verdict
 from api.tickets.models import ClosedOrder, Ticket
 from common.clock import Clock
@@ -49,7 +49,7 @@ class OrderFacts:
 
 def order_created(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
     """Lock the ticket for the order, unless the order is already over."""
-    ticket = store.find(session, facts.ticket_id, for_update=True)
+    ticket = repository.find(session, facts.ticket_id, for_update=True)
     if ticket is None:
         return _missing(facts)
     closed = session.scalar(_CLOSED, {"order_id": facts.order_id})
@@ -68,7 +68,7 @@ def order_created(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
 
 def order_cancelled(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
     """Unlock the ticket only if this order holds it (a stale cancel never frees another's)."""
-    ticket = store.find(session, facts.ticket_id, for_update=True)
+    ticket = repository.find(session, facts.ticket_id, for_update=True)
     _remember(session, facts, OrderOutcome.CANCELLED, clock)
     if ticket is None:
         return _missing(facts)
@@ -77,7 +77,7 @@ def order_cancelled(session: Session, facts: OrderFacts, clock: Clock) -> Verdic
 
 def order_completed(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
     """Mark the ticket sold to the order (it keeps the order id)."""
-    ticket = store.find(session, facts.ticket_id, for_update=True)
+    ticket = repository.find(session, facts.ticket_id, for_update=True)
     _remember(session, facts, OrderOutcome.COMPLETED, clock)
     if ticket is None:
         return _missing(facts)
@@ -101,7 +101,9 @@ def _apply(
     reservation = transition.reservation
     # The row is locked FOR UPDATE, so the version check cannot fail here.
     if (
-        store.save(session, ticket, clock, order_id=reservation.order_id, sold=reservation.sold)
+        repository.save(
+            session, ticket, clock, order_id=reservation.order_id, sold=reservation.sold
+        )
         is None
     ):
         raise RuntimeError(f"ticket {ticket.id} changed under a row lock")

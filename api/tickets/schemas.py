@@ -9,8 +9,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from api.tickets.domain import MAX_TITLE_LENGTH, TicketStatus
-from api.tickets.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, InvalidCursor
 from common.money import InvalidAmount, parse_price
+from common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, InvalidCursor
 
 
 class Price(ma.fields.Field[int]):

@@ -6,14 +6,14 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from api.tickets import store
+from api.tickets import repository
 from api.tickets.domain import ensure_editable
 from api.tickets.models import Ticket
-from api.tickets.pagination import Page, PageRequest
 from common.clock import Clock
 from common.db import Database
 from common.errors import Conflict, NotFound
 from common.money import DEFAULT_CURRENCY
+from common.pagination import Page, PageRequest
 
 CHANGED_MEANWHILE = "The ticket changed meanwhile; reload it and retry."
 
@@ -40,7 +40,7 @@ class TicketService:
             updated_at=now,
         )
         with self.db.transaction() as session:
-            store.insert(session, ticket, self.clock)
+            repository.insert(session, ticket, self.clock)
         return ticket
 
     def edit(
@@ -50,7 +50,9 @@ class TicketService:
         with self.db.transaction() as session:
             ticket = self._get(session, ticket_id)
             ensure_editable(ticket.seller_id, ticket.reservation, editor_id)
-            saved = store.save(session, ticket, self.clock, title=title, price_cents=price_cents)
+            saved = repository.save(
+                session, ticket, self.clock, title=title, price_cents=price_cents
+            )
             if saved is None:
                 # Say why when we can: an order may have locked it while we were editing.
                 current = self._get(session, ticket_id)
@@ -66,16 +68,16 @@ class TicketService:
     def available(self, page: PageRequest) -> Page[Ticket]:
         """Tickets for sale, newest first."""
         with self.db.transaction() as session:
-            return store.available_page(session, page)
+            return repository.available_page(session, page)
 
     def of_seller(self, seller_id: uuid.UUID, page: PageRequest) -> Page[Ticket]:
         """A seller's tickets in every status, newest first."""
         with self.db.transaction() as session:
-            return store.seller_page(session, seller_id, page)
+            return repository.seller_page(session, seller_id, page)
 
     @staticmethod
     def _get(session: Session, ticket_id: uuid.UUID) -> Ticket:
-        ticket = store.find(session, ticket_id)
+        ticket = repository.find(session, ticket_id)
         if ticket is None:
             raise NotFound("No ticket with this id.")
         return ticket

@@ -60,8 +60,9 @@ def _cmdline(process: psutil.Process) -> list[str]:
 def find(stack: Stack, target: Target) -> list[psutil.Process]:
     """The processes below `up` that match the target right now."""
     found = []
-    for process in stack.up.descendants():
+    for pid in stack.up.descendants():
         try:
+            process = psutil.Process(pid)
             parent = process.parent()
         except psutil.NoSuchProcess:
             continue

@@ -22,9 +22,9 @@ from typing import IO
 
 from honcho.environ import parse, parse_procfile
 
-from deploy.local.procfile import GRACEFUL_TIMEOUT_SECONDS
-from deploy.local.progress import say
-from deploy.local.supervisor import ReadinessWatcher
+from devstack.procfile import GRACEFUL_TIMEOUT_SECONDS
+from devstack.progress import say
+from devstack.supervisor import ReadinessWatcher
 
 POLL_SECONDS = 0.2
 RESTART_DELAY_SECONDS = 0.5

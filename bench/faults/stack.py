@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import subprocess
-import sys
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nats
-import psutil
 import redis
 import sqlalchemy as sa
-from nats.js.errors import NotFoundError
 
-from bench.stack import BLOCK_SIZE, UP_LINE, free_block
+from bench.stack import BLOCK_SIZE, free_block
 from common.config import normalise_database_url
-from deploy.local.services import STRIPE_STANDIN_PORT_OFFSET
-from deploy.local.settings import PROJECT_ROOT
+from devstack.services import STRIPE_STANDIN_PORT_OFFSET
+from devstack.up_process import UpProcess
 
 # Deletes every key of one Dramatiq namespace in one atomic step: the stack's share of the
 # Redis database wiped as FLUSHDB would, without touching other runs' keys in that database.
@@ -78,64 +69,6 @@ class Names:
         return f"faults{self.tag}"
 
 
-class UpProcess:
-    """`python -m bench.faults.up` with its output collected line by line."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.faults.up"],
-            cwd=PROJECT_ROOT,
-            env={**env, "PYTHONUNBUFFERED": "1"},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            self.lines.append(raw.decode(errors="replace").rstrip())
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_until_up(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(line.startswith(UP_LINE) for line in self.lines):
-            if self.process.poll() is not None:
-                time.sleep(0.2)
-                raise RuntimeError(f"up exited with {self.process.returncode}:\n{self.output}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"up did not come up in {timeout:.0f}s:\n{self.output}")
-            time.sleep(0.1)
-
-    def descendants(self) -> list[psutil.Process]:
-        try:
-            return list(psutil.Process(self.process.pid).children(recursive=True))
-        except psutil.NoSuchProcess:
-            return []
-
-    def stop(self, timeout: float = 90) -> int:
-        """SIGTERM, as an operator stops `make up`; SIGKILL whatever is left after `timeout`."""
-        left = self.descendants()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for process in left:
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                continue
-        return self.process.returncode
-
-
 @dataclass
 class Stack:
     """A running stack: its URLs, names, and the `up` process supervising it."""
@@ -187,50 +120,16 @@ def start_stack(
             "DRAMATIQ_NAMESPACE": names.namespace,
             **extra,
         }
-        up = UpProcess(environ)
+        up = UpProcess(environ, module="bench.faults.up")
         try:
             up.wait_until_up(timeout=float(extra.get("TICKETING_READY_TIMEOUT", "90")) + 60)
-        except RuntimeError:
+        except AssertionError:
             up.stop()
             if attempt == 2 or "in use" not in up.output:
                 raise
             continue
         return Stack(infrastructure, names, run_dir, base, port, up)
     raise RuntimeError("unreachable")
-
-
-def drop_databases(infrastructure: Infrastructure, prefix: str) -> list[str]:
-    """Drop every database whose name starts with `prefix`; their names."""
-    engine = sa.create_engine(infrastructure.database_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            names = list(
-                connection.scalars(
-                    sa.text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
-                    {"pattern": prefix.replace("_", r"\_") + "%"},
-                )
-            )
-            for name in names:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-    return names
-
-
-def delete_stream(infrastructure: Infrastructure, stream: str) -> bool:
-    """Delete the run's JetStream stream (and its consumers); whether it existed."""
-
-    async def delete() -> bool:
-        nc = await nats.connect(infrastructure.nats_url)
-        try:
-            await nc.jetstream().delete_stream(stream)
-        except NotFoundError:
-            return False
-        finally:
-            await nc.close()
-        return True
-
-    return asyncio.run(delete())
 
 
 def wipe_namespace(infrastructure: Infrastructure, namespace: str) -> int:

@@ -63,10 +63,10 @@ def _cache_unverified_headers() -> None:
     makes as costly as a verification (it checks each character of all three segments). A
     header is a pure function of the token's text, so the answer for a token is kept too.
     """
-    read_header = getattr(view_decorators, "get_unverified_jwt_headers")  # noqa: B009
+    read_header = getattr(view_decorators, "get_unverified_jwt_headers")  # noqa: B009 (a private function, named as a string to patch it)
     if not hasattr(read_header, "cache_info"):
         cached = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(read_header)
-        setattr(view_decorators, "get_unverified_jwt_headers", cached)  # noqa: B010
+        setattr(view_decorators, "get_unverified_jwt_headers", cached)  # noqa: B010 (the same private function, replaced by its cached form)
 
 
 def jwt_config(settings: JwtSettings) -> dict[str, Any]:

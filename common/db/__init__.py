@@ -41,14 +41,14 @@ def service_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """One engine per app or worker process.
+def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> Engine:
+    """One engine per app or worker process; `pool_timeout` bounds the wait for a connection.
 
     No pre-ping: it would cost a round trip per transaction. A connection found dead makes
     SQLAlchemy drop the whole pool; that one request fails (503 in the HTTP services, an
     in-hand retry in the consumers) and the next ones reconnect.
     """
-    return create_engine(url, pool_size=pool_size, max_overflow=20)
+    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_timeout=pool_timeout)
 
 
 class Database:
@@ -59,8 +59,9 @@ class Database:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, *, pool_timeout: float = 30.0) -> Database:
+        """HTTP services pass their admission bound: no request waits longer for a connection."""
+        return cls(make_engine(url, pool_timeout=pool_timeout))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

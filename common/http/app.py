@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from common.config import SESSION_SERVICES, ServiceSettings
+from common.http.admission import install_admission
 from common.http.docs import install_swagger_assets, openapi_config
 from common.http.health import Check, install_health
 from common.http.metrics import HttpMetrics
@@ -35,7 +36,7 @@ def create_service_app(
         TESTING=settings.app_env == "test",
         **openapi_config(title, prefix, description),
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask types app.json as the base provider
     app.extensions["settings"] = settings
     app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
         app.wsgi_app, parse_networks(settings.trusted_proxies)
@@ -43,6 +44,7 @@ def create_service_app(
     install_request_hooks(app)
     install_response_rules(app, settings.production)
     HttpMetrics(settings.service).install(app)
+    install_admission(app, settings.admission, settings.service)
     install_health(app, checks)
     install_swagger_assets(app, prefix)
     api = ProblemApi(app)

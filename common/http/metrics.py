@@ -13,6 +13,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from common.saga_metrics import REGISTRY as SAGA_REGISTRY
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -55,4 +57,6 @@ class HttpMetrics:
         return response
 
     def expose(self) -> Response:
-        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+        """The app's request metrics and the saga's (steps this process recorded)."""
+        body = generate_latest(self.registry) + generate_latest(SAGA_REGISTRY)
+        return Response(body, mimetype=CONTENT_TYPE_LATEST)

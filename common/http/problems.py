@@ -148,7 +148,7 @@ class ProblemApi(Api):
         app.register_error_handler(InterfaceError, handle_database_unavailable)
         app.register_error_handler(Exception, handle_unexpected_error)
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]  # flask-smorest types it loosely; we answer problem+json
         return _http_exception_problem(error)
 
     def spec_dict(self) -> dict[str, Any]:

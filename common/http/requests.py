@@ -27,7 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def raw_body(view: F) -> F:
     """Mark a view that reads its body itself (e.g. signed webhooks), skipping the JSON guard."""
-    view.accepts_raw_body = True  # type: ignore[attr-defined]
+    view.accepts_raw_body = True  # type: ignore[attr-defined]  # a marker attribute on the function
     return view
 
 

@@ -14,7 +14,6 @@ usage: ticketing ROLE [ARGS...]
 HTTP (gunicorn on 0.0.0.0:$PORT, default 8080):
   service NAME        an HTTP service: web, auth, tickets, orders, payments or webhooks
   web                 the same as `service web`
-  gateway             the prefix router the web calls the APIs through (GATEWAY_ROUTES)
 Workers:
   worker NAME         a worker of the local stack's table, e.g. orders-sweep, payments-actors
   relay SERVICE       the outbox relay of SERVICE's database
@@ -27,13 +26,15 @@ Workers:
 One-shot:
   migrate SERVICE     create SERVICE's database if missing and upgrade it (DATABASE_URL)
 Development only:
-  stripe-standin      the local Stripe stand-in (STRIPE_STANDIN_PORT, default 12111)
+  stripe-standin      the local Stripe stand-in (STRIPE_STANDIN_PORT, default 12111; only in
+                      images built with WITH_DEVTOOLS=true)
   nginx-config DIR    render the NGINX gateway configuration for docker-compose into DIR
   dev-keys DIR        make development JWT keys and SECRET_KEY under DIR (kept if present)
 
 Environment: see README.md (Configuration); GUNICORN_WORKER_CLASS (gthread, or sync),
 GUNICORN_THREADS (8), GUNICORN_WORKERS (1), GUNICORN_KEEPALIVE (75 s, above ingress-nginx's
-60 s upstream keep-alive), GUNICORN_CMD_ARGS (more gunicorn flags).
+60 s upstream keep-alive), GUNICORN_BACKLOG (4096), GUNICORN_CMD_ARGS (more gunicorn flags);
+ADMISSION_MAX_WAIT_SECONDS (1): longer waits are answered 503 + Retry-After (docs/on-sale.md).
 USAGE
 }
 
@@ -76,7 +77,7 @@ gunicorn_app() {
     [[ "$class" == gthread ]] && threads=(--threads "${GUNICORN_THREADS:-8}")
     run gunicorn --no-control-socket -k "$class" "${threads[@]}" -w "${GUNICORN_WORKERS:-1}" \
         -b "0.0.0.0:${PORT:-8080}" --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-20}" \
-        --keep-alive "${GUNICORN_KEEPALIVE:-75}" "$app"
+        --keep-alive "${GUNICORN_KEEPALIVE:-75}" --backlog "${GUNICORN_BACKLOG:-4096}" "$app"
 }
 
 need() {
@@ -101,17 +102,30 @@ service() {
 dramatiq_worker() {
     need 1 dramatiq "$@"
     [[ "$1" =~ ^workers(\.[a-z_]+)+$ ]] || fail "dramatiq MODULE must be workers.<...>, got '$1'"
-    health_url ""
+    health_url "$(worker_health_url)"
     run python -m dramatiq "$1" --processes "${DRAMATIQ_PROCESSES:-1}" \
         --threads "${DRAMATIQ_THREADS:-4}"
 }
 
+# A worker with WORKER_HEALTH_PORT serves /healthz there (workers/health_server.py).
+worker_health_url() {
+    if [[ -n "${WORKER_HEALTH_PORT:-}" ]]; then
+        printf 'http://127.0.0.1:%s/healthz' "$WORKER_HEALTH_PORT"
+    fi
+}
+
+# Roles of development images only (built with WITH_DEVTOOLS=true): refused by production ones.
+development_only() {
+    [[ -n ${TICKETING_DRY_RUN:-} ]] || python -c "import $1" 2>/dev/null \
+        || fail "$1 is a development tool: build the image with WITH_DEVTOOLS=true"
+}
+
 python_module() {
-    health_url ""
+    health_url "$(worker_health_url)"
     run python -m "$@"
 }
 
-# The names of deploy/local/services.py's WORKERS table (tests/charts keeps them in step).
+# The names of devstack/services.py's WORKERS table (tests/charts keeps them in step).
 worker() {
     need 1 worker "$@"
     case "$1" in
@@ -135,11 +149,6 @@ main() {
         help | -h | --help) usage ;;
         service) service "$@" ;;
         web) need 0 web "$@" && service web ;;
-        gateway)
-            need 0 gateway "$@"
-            health_url ""
-            gunicorn_app 'deploy.gateway.app:create_app()'
-            ;;
         worker) worker "$@" ;;
         relay)
             need 1 relay "$@"
@@ -166,16 +175,19 @@ main() {
             ;;
         stripe-standin)
             need 0 stripe-standin "$@"
-            python_module deploy.stripe_standin --host 0.0.0.0 \
+            development_only devtools.stripe_standin
+            python_module devtools.stripe_standin --host 0.0.0.0 \
                 --port "${STRIPE_STANDIN_PORT:-12111}"
             ;;
         nginx-config)
             need 1 nginx-config "$@"
-            python_module deploy.docker.compose_support nginx-config "$1"
+            development_only devstack.compose_support
+            python_module devstack.compose_support nginx-config "$1"
             ;;
         dev-keys)
             need 1 dev-keys "$@"
-            python_module deploy.docker.compose_support dev-keys "$1"
+            development_only devstack.compose_support
+            python_module devstack.compose_support dev-keys "$1"
             ;;
         *) fail "unknown role '$role'" ;;
     esac

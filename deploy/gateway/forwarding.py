@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http.client import HTTPConnection, HTTPResponse
@@ -33,6 +34,7 @@ REPLACED_REQUEST_HEADERS = frozenset(
         "x-forwarded-host",
         "x-forwarded-for",
         "x-request-id",
+        "x-request-start",
     }
 )
 # The WSGI server writes its own Server and Date; the gateway's request id is the one returned.
@@ -81,6 +83,8 @@ def request_headers(environ: WSGIEnvironment, request_id: str) -> list[tuple[str
         ("X-Forwarded-Proto", environ.get("wsgi.url_scheme", "http")),
         ("X-Forwarded-Host", host),
         ("X-Request-Id", request_id),
+        # When the gateway received it, as NGINX stamps it: services shed what waited too long.
+        ("X-Request-Start", f"t={time.time():.3f}"),
     ]
     return headers
 

@@ -14,7 +14,7 @@ GATEWAY_PROBLEMS: dict[int, str] = {
     414: "The request URI is too long",
     500: "The gateway failed",
     502: "The service behind this path is not answering",
-    503: "The service behind this path is unavailable",
+    503: "The service behind this path is busy or unavailable; try again shortly",
     504: "The service behind this path did not answer in time",
 }
 

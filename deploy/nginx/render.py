@@ -46,6 +46,24 @@ WEB_STATIC = StaticFiles("/static", Path(__file__).resolve().parents[2] / "web" 
 
 
 @dataclass(frozen=True)
+class Sizing:
+    """How much of a burst the gateway holds (docs/on-sale.md: where requests wait)."""
+
+    worker_connections: int = 16384
+    open_files: int = 65536
+    backlog: int = 4096  # Linux caps it at net.core.somaxconn (4096 by default since 5.4)
+    upstream_keepalive: int = 64
+    # Requests at one service at once: a gthread worker's 8 threads, and as many waiting. At
+    # the 60-190 reservations/s this shared 2-core machine decides, the last starts within
+    # ~0.15-0.3 s (64 and 32 let p99 pass 1 s under load; docs/on-sale.md).
+    upstream_inflight: int = 16
+
+
+# The gateway's own "try again" answers: the service is down, restarting or too slow.
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True)
 class NamedUpstream:
     """An `upstream` block of the configuration."""
 
@@ -63,6 +81,7 @@ def render_config(
     timeout_seconds: int = 60,
     static: StaticFiles | None = WEB_STATIC,
     page_cache: Path = Path("tmp/pages"),
+    sizing: Sizing = Sizing(),
 ) -> str:
     """The nginx.conf text that routes like `deploy.gateway` with this table (+ static files)."""
     upstreams = {route.upstream for route in routes.routes} | {routes.default}
@@ -91,6 +110,8 @@ def render_config(
         static=static,
         static_types=STATIC_TYPES,
         page_cache=page_cache,
+        sizing=sizing,
+        retry_statuses=RETRY_STATUSES,
     )
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.views import api_keys, auth, developers, orders, payments, tickets, webhooks
+from web.views import (
+    api_keys,
+    auth,
+    developers,
+    ops,
+    orders,
+    payments,
+    tickets,
+    waiting_room,
+    webhooks,
+)
 
 
 def register_views(app: Flask) -> None:
@@ -14,8 +24,10 @@ def register_views(app: Flask) -> None:
         tickets.bp,
         orders.bp,
         payments.bp,
+        waiting_room.bp,
         developers.bp,
         webhooks.bp,
         api_keys.bp,
+        ops.bp,
     ):
         app.register_blueprint(blueprint)

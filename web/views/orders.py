@@ -17,6 +17,7 @@ bp = Blueprint("orders", __name__)
 
 PAYABLE = frozenset({"created"})
 CANCELLABLE = frozenset({"created", "awaiting_payment"})
+DECLINE_REFRESHES = 10
 STANDIN_METHODS = (
     ("pm_card_visa", "Visa (succeeds)"),
     ("pm_card_chargeDeclined", "Card declined"),
@@ -39,21 +40,39 @@ def index() -> ResponseReturnValue:
     return render_template("orders/index.html", page=page, cursor=request.args.get("cursor"))
 
 
-def order_page(order_id: uuid.UUID, form: FormState | None = None) -> ResponseReturnValue:
+def _declined_refreshes(declined: bool) -> int:
+    """How many times the page has refreshed itself after a decline (0 right after it)."""
+    if declined:
+        return 0
+    raw = request.args.get("declined", "")
+    return int(raw) if raw.isdigit() else -1
+
+
+def order_page(
+    order_id: uuid.UUID, form: FormState | None = None, *, declined: bool = False
+) -> ResponseReturnValue:
     """The order page; `form` carries what a refused payment or cancellation said."""
     order: dict[str, Any] = api().get(f"/api/orders/{order_id}").data()
     form = form or FormState()
     live = order.get("status") in CANCELLABLE
     # Paid, but the order completes when the payment's event reaches orders: wait for it.
     confirming = live and request.args.get("paid") == "1"
+    # Declined: the order is cancelled when the failure's event reaches orders. The page
+    # refreshes itself (a second apart, a few times) rather than the request waiting.
+    refreshes = _declined_refreshes(declined)
+    settling = live and 0 <= refreshes < DECLINE_REFRESHES
+    if settling:
+        confirming = False
     body = render_template(
         "orders/show.html",
         order=order,
         form=form,
         seconds_left=seconds_left(order.get("expiresAt")) if live else 0,
         confirming=confirming,
-        payable=order.get("status") in PAYABLE and not confirming,
-        cancellable=live and not confirming,
+        settling=settling,
+        next_refresh=url_for("orders.show", order_id=order_id, declined=refreshes + 1),
+        payable=order.get("status") in PAYABLE and not confirming and not settling,
+        cancellable=live and not confirming and not settling,
         standin=current_app.extensions["web_settings"].stripe_standin,
         standin_methods=STANDIN_METHODS,
         timeline=[step for step in order.get("timeline") or [] if isinstance(step, dict)],

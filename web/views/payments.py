@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 from flask import Blueprint, current_app, flash, redirect, url_for
@@ -12,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from web.client import ApiProblem, ApiUnavailable
 from web.context import api, signin_required
 from web.forms import FormState
-from web.views.orders import CANCELLABLE, STANDIN_METHODS, order_page
+from web.views.orders import STANDIN_METHODS, order_page
 
 bp = Blueprint("payments", __name__)
 
@@ -32,16 +31,6 @@ def _check_method(form: FormState) -> None:
         form.errors[FIELD] = ["Enter a payment method id such as pm_card_visa."]
     if form.errors:
         form.status = 422
-
-
-def wait_until_unpaid_order_settles(order_id: uuid.UUID, seconds: float = 3.0) -> None:
-    """A decline cancels the order a moment later (an event away): show that, not a stale page."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        order = api().get(f"/api/orders/{order_id}")
-        if order.status != 200 or order.data().get("status") not in CANCELLABLE:
-            return
-        time.sleep(0.1)
 
 
 @bp.post("/orders/<uuid:order_id>/pay")
@@ -72,9 +61,9 @@ def pay(order_id: uuid.UUID) -> ResponseReturnValue:
         if problem.status not in FORM_STATUSES:
             raise
         form.add_problem(problem)
-        if problem.status == 402:
-            wait_until_unpaid_order_settles(order_id)
-        return order_page(order_id, form)
+        # A decline cancels the order a moment later (an event away): the page says so and
+        # refreshes itself until it shows the cancelled order, instead of waiting here.
+        return order_page(order_id, form, declined=problem.status == 402)
     if response.status == 202:
         flash("Your payment is being processed. This page shows the result when it is done.")
     else:

@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from web.client import ApiProblem
+from web.client import ApiProblem, ApiUnavailable
 from web.context import api, current_user, signin_required
 from web.forms import FormState
+from web.views.waiting_room import BUY_STATUSES, buy_refused, join_line
 
 bp = Blueprint("tickets", __name__)
 
@@ -97,10 +98,20 @@ def buy(ticket_id: uuid.UUID) -> ResponseReturnValue:
     try:
         order = api().post("/api/orders", {"ticketId": str(ticket_id)}).data()
     except ApiProblem as problem:
-        if problem.status not in (404, 409, 422):
+        if problem.status not in BUY_STATUSES:
+            raise
+        return _ticket_page(ticket_id, buy_refused(problem))
+    except ApiUnavailable as busy:
+        if busy.queue_position is not None:
+            return join_line(ticket_id)
+        if busy.retry_after is None:
             raise
         form = FormState()
-        form.add_problem(problem)
+        form.alert(
+            "So many people are buying right now that we could not take your request. "
+            f"Please try again in {busy.retry_after} seconds.",
+            503,
+        )
         return _ticket_page(ticket_id, form)
     return redirect(url_for("orders.show", order_id=order["id"]))
 

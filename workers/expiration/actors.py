@@ -10,7 +10,13 @@ from dramatiq.middleware import Middleware
 
 from common.events.catalogue import EXPIRATION_COMPLETED, EventContractError
 from common.events.envelope import Envelope, new_event
-from workers.broker import broker  # binds the actors below to the configured broker
+from common.http.health import nats_check, redis_check
+from workers.broker import (  # binds the actors below to the configured broker
+    broker,
+    broker_namespace,
+    broker_redis_url,
+)
+from workers.dramatiq_health import WorkerHealth
 from workers.expiration.publisher import close_process_publisher, process_publisher
 from workers.expiration.settings import ExpirationSettings
 
@@ -61,7 +67,17 @@ class ExpirationWorkerLifecycle(Middleware):
 def install(target: dramatiq.Broker) -> None:
     """Run expire_order on `target` (the process's broker, or a test's) with the lifecycle."""
     if not any(isinstance(m, ExpirationWorkerLifecycle) for m in target.middleware):
-        target.add_middleware(ExpirationWorkerLifecycle(ExpirationSettings.from_env()))
+        settings = ExpirationSettings.from_env()
+        target.add_middleware(ExpirationWorkerLifecycle(settings))
+        target.add_middleware(
+            WorkerHealth(
+                "expiration-actors",
+                {"redis": redis_check(broker_redis_url()), "nats": nats_check(settings.nats_url)},
+                broker_redis_url(),
+                broker_namespace(),
+                [QUEUE],
+            )
+        )
     if expire_order.broker is not target:
         expire_order.broker = target
         target.declare_actor(expire_order)

@@ -13,9 +13,9 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from common.events.envelope import Envelope
+from common.events.streams import ensure_stream
 from workers.expiration.settings import ExpirationSettings
 from workers.runtime import connect_nats
-from workers.streams import ensure_stream
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -18,12 +18,15 @@ from nats.errors import Error as NatsError
 from common.clock import Clock, SystemClock
 from common.events.catalogue import ORDER_CREATED
 from common.events.envelope import Envelope
+from common.events.streams import ensure_consumer, ensure_stream
+from common.http.health import nats_check, redis_check
 from common.logging import configure_logging
+from workers.broker import broker_redis_url
 from workers.expiration.actors import expire_order
 from workers.expiration.settings import SERVICE, ExpirationSettings
+from workers.health_server import heartbeat, serve_worker_health
 from workers.pull import PullSubscription
 from workers.runtime import connect_nats, stop_on_signals
-from workers.streams import ensure_consumer, ensure_stream
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,7 @@ class Scheduler:
     async def pump(self, subscription: PullSubscription, stop: asyncio.Event) -> None:
         """Fetch batches and schedule them until `stop` is set; the batch in hand is finished."""
         while not stop.is_set():
+            heartbeat.beat()
             try:
                 messages = await subscription.fetch(
                     self.settings.fetch_batch, timeout=FETCH_TIMEOUT_SECONDS
@@ -144,8 +148,16 @@ def main() -> int:
         stop_on_signals(stop)
         await run_scheduler(settings, stop)
 
+    health = serve_worker_health(
+        "expiration-scheduler",
+        {"nats": nats_check(settings.nats_url), "redis": redis_check(broker_redis_url())},
+    )
     log.info("expiration scheduler starting")
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        if health is not None:
+            health.close()
     log.info("expiration scheduler stopped")
     return 0
 

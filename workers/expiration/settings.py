@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from common.config import Env
 from common.errors import ConfigurationError
-from workers.streams import EventSettings
+from common.events.streams import EventSettings
 
 SERVICE = "expiration"
 

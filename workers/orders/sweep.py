@@ -21,11 +21,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.orders.config import OrdersSettings
 from api.orders.reactions import expire_overdue
+from api.orders.runs import count_stuck
 from common.clock import Clock, SystemClock
 from common.config import Env
 from common.db import Database
 from common.errors import ConfigurationError
+from common.http.health import database_check
 from common.logging import configure_logging
+from workers.health_collectors import stuck_runs_collector
+from workers.health_server import heartbeat, serve_worker_health
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,7 @@ def sweep_once(
 def run_sweep(db: Database, clock: Clock, settings: SweepSettings, stop: threading.Event) -> None:
     """Sweep every interval until `stop` is set; the batch in hand is committed first."""
     while not stop.is_set():
+        heartbeat.beat()
         cancelled = 0
         try:
             cancelled = sweep_once(db, clock, settings.batch_size, stop)
@@ -96,6 +101,12 @@ def run_sweep(db: Database, clock: Clock, settings: SweepSettings, stop: threadi
         if cancelled:
             log.info("sweep cancelled %d overdue orders", cancelled)
         stop.wait(settings.pause_after(cancelled))
+
+
+def stuck_orders(db: Database, clock: Clock) -> dict[str, int]:
+    """Unpaid orders past their expiry and the grace, for the stuck-runs gauge."""
+    with db.transaction() as session:
+        return {"unpaid_past_expiry": count_stuck(session, clock.now())}
 
 
 def main() -> int:
@@ -111,10 +122,17 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     db = Database.from_url(service.database_url)
+    health = serve_worker_health(
+        "orders-sweep",
+        {"database": database_check(db.engine)},
+        [stuck_runs_collector(lambda: stuck_orders(db, SystemClock()))],
+    )
     log.info("sweep starting", extra={"intervalSeconds": settings.interval_seconds})
     try:
         run_sweep(db, SystemClock(), settings, stop)
     finally:
+        if health is not None:
+            health.close()
         db.dispose()
     log.info("sweep stopped")
     return 0

@@ -13,12 +13,17 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.payments.components import Payments, build_payments
 from api.payments.config import PaymentsSettings
-from api.payments.followups import FollowUp, Step
+from api.payments.followups import ACTORS, QUEUE, BrokerDispatcher
 from api.payments.gateway import GatewayUnavailable
+from common.http.health import database_check, redis_check
 from common.logging import configure_logging
-from workers.broker import broker  # noqa: F401 - binds the actors below to the project's broker
+from workers.broker import (  # binds the actors below to the project's broker
+    broker,
+    broker_namespace,
+    broker_redis_url,
+)
+from workers.dramatiq_health import WorkerHealth
 
-QUEUE = "payments"
 MAX_RETRIES = 12
 MIN_BACKOFF_MS = 1_000
 # Under PAYMENTS_STUCK_AFTER_SECONDS (60 s) with a Stripe call's timeout added: while its
@@ -50,11 +55,12 @@ def runtime() -> Payments:
         if _installed is None:
             settings = PaymentsSettings.from_env()
             configure_logging("payments-actors", settings.service.log_level)
-            _installed = build_payments(settings, ActorDispatcher())
+            _installed = build_payments(settings, BrokerDispatcher(broker))
         return _installed
 
 
 @dramatiq.actor(
+    actor_name=ACTORS["charge"],
     queue_name=QUEUE,
     max_retries=MAX_RETRIES,
     min_backoff=MIN_BACKOFF_MS,
@@ -67,6 +73,7 @@ def charge_payment(payment_id: str) -> None:
 
 
 @dramatiq.actor(
+    actor_name=ACTORS["refund"],
     queue_name=QUEUE,
     max_retries=MAX_RETRIES,
     min_backoff=MIN_BACKOFF_MS,
@@ -78,12 +85,16 @@ def refund_payment(payment_id: str, reason: str) -> None:
     runtime().refunds.refund(uuid.UUID(payment_id), reason)
 
 
-class ActorDispatcher:
-    """Sends the payments' follow-ups to the actors above, through the Redis broker."""
+def _database_ready() -> None:
+    database_check(runtime().db.engine)()
 
-    def dispatch(self, follow_up: FollowUp) -> None:
-        """Enqueue one follow-up (call it only after the deciding transaction committed)."""
-        if follow_up.step is Step.CHARGE:
-            charge_payment.send(str(follow_up.payment_id))
-        else:
-            refund_payment.send(str(follow_up.payment_id), follow_up.reason or "")
+
+broker.add_middleware(
+    WorkerHealth(
+        "payments-actors",
+        {"database": _database_ready, "redis": redis_check(broker_redis_url())},
+        broker_redis_url(),
+        broker_namespace(),
+        [QUEUE],
+    )
+)

@@ -8,14 +8,14 @@ from sqlalchemy.orm import Session
 
 from api.payments.compensation import refunds_for_cancelled_order
 from api.payments.domain import OrderStatus
-from api.payments.followups import Dispatcher, dispatch_after_commit
+from api.payments.followups import BrokerDispatcher, Dispatcher, dispatch_after_commit
 from api.payments.replica import apply_order_snapshot
 from common.clock import Clock, SystemClock
 from common.events.catalogue import ORDER_CANCELLED, ORDER_COMPLETED, ORDER_CREATED, ORDER_UPDATED
 from common.events.envelope import Envelope
 from common.events.versions import VersionCheck
+from workers.broker import broker
 from workers.consumers import Handler, Outcome
-from workers.payments.actors import ActorDispatcher
 
 _OUTCOME_OF_VERSION = {
     VersionCheck.APPLY: Outcome.APPLIED,
@@ -48,4 +48,4 @@ def make_handlers(clock: Clock, dispatcher: Dispatcher) -> dict[str, Handler]:
     }
 
 
-HANDLERS: dict[str, Handler] = make_handlers(SystemClock(), ActorDispatcher())
+HANDLERS: dict[str, Handler] = make_handlers(SystemClock(), BrokerDispatcher(broker))

@@ -27,7 +27,9 @@ from api.webhooks.domain import retry_delay
 from api.webhooks.models import Attempt, Delivery, Endpoint
 from common.clock import Clock, SystemClock
 from common.db import Database
+from common.http.health import database_check
 from common.logging import configure_logging
+from workers.health_server import heartbeat, serve_worker_health
 from workers.webhooks.sender import Message, Outcome, send
 
 log = logging.getLogger(__name__)
@@ -161,6 +163,7 @@ class Dispatcher:
         in_flight: dict[Future[Outcome], uuid.UUID] = {}
         with ThreadPoolExecutor(self.settings.threads, thread_name_prefix="webhook") as pool:
             while not stop.is_set():
+                heartbeat.beat()
                 free = self.settings.threads - len(in_flight)
                 if free > 0:
                     try:
@@ -206,10 +209,13 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    health = serve_worker_health("webhooks-dispatcher", {"database": database_check(db.engine)})
     log.info("webhook dispatcher starting", extra={"threads": settings.threads})
     try:
         Dispatcher(db, settings, SystemClock()).run(stop)
     finally:
+        if health is not None:
+            health.close()
         db.dispose()
     return 0
 

@@ -142,7 +142,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- toJson $names -}}
 {{- end -}}
 
-{{/* The URL prefix of each API service: the local gateway's routes (deploy/local/services.py). */}}
+{{/* The URL prefix of each API service: the local gateway's routes (devstack/services.py). */}}
 {{- define "ticketing.apiPrefixes" -}}
 {{- toJson (dict "auth" "/api/users" "tickets" "/api/tickets" "orders" "/api/orders" "payments" "/api/payments" "webhooks" "/api/webhooks") -}}
 {{- end -}}

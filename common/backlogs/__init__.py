@@ -1,0 +1,1 @@
+"""What is waiting: outbox rows, dead letters, JetStream consumers' lag, Dramatiq queues."""

@@ -1,0 +1,1 @@
+"""Development and test tools: never in the production wheel, image or chart."""
