@@ -44,7 +44,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.floor_app import PAYMENTS_TABLE, STANDIN_KEY
-from bench.load import Figures
+from bench.load import GATEWAY_INFLIGHT, Figures
 from bench.order_creation import GOAL_P99_MS, GOAL_RATE, drive
 from bench.pgbench_orders import SEED_REPLICA, prepare_pgbench_database
 from bench.purchase import drive_purchases
@@ -223,7 +223,7 @@ def floor_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=GATEWAY_INFLIGHT)
     parser.add_argument("--orders", type=int, default=4000)
     parser.add_argument("--warmup", type=int, default=400)
     parser.add_argument("--levels", default="flask,sql", help="comma-separated: flask, sql, pay")

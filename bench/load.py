@@ -19,6 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from deploy.nginx.render import Sizing
+
+# The buyers of the order benchmarks: as many as the gateway lets at one service at once.
+# More would be answered 503 at once by design (NGINX limit_conn, docs/on-sale.md).
+GATEWAY_INFLIGHT = Sizing.upstream_inflight
+
 PASSWORD = "bench-password-1234"  # noqa: S105 - throwaway accounts of a benchmark run
 
 

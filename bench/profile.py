@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.load import sign_up_many
+from bench.load import GATEWAY_INFLIGHT, sign_up_many
 from bench.order_creation import drive, seed
 from bench.purchase import drive_purchases
 from bench.stack import running_stack
@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--pay", action="store_true", help="whole purchases, not orders")
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=GATEWAY_INFLIGHT)
     parser.add_argument("--orders", type=int, default=8000, help="more than --seconds needs")
     parser.add_argument("--processes", default=HOT, help="comma-separated Procfile names")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
