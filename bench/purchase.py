@@ -17,6 +17,12 @@ from collections.abc import Sequence
 from bench.load import Figures, HttpConnection, source_address
 
 PAYMENT_METHOD = "pm_card_visa"
+# POST /api/payments answers 409 + Retry-After: 1 while the order has not reached the
+# payments service yet (api/payments/arrival.py). Retry-After is whole seconds; a buyer's
+# page may come back sooner, and this one does, at most PAY_ATTEMPTS times.
+NOT_ARRIVED = b"has not reached payments yet"
+PAY_RETRY_SECONDS = 0.25
+PAY_ATTEMPTS = 40
 
 
 async def _purchase(connection: HttpConnection, token: str, ticket_id: uuid.UUID) -> str | None:
@@ -27,7 +33,11 @@ async def _purchase(connection: HttpConnection, token: str, ticket_id: uuid.UUID
         return f"order {status} {payload[:200]!r}"
     order_id = json.loads(payload)["id"]
     pay = json.dumps({"orderId": order_id, "paymentMethod": PAYMENT_METHOD}).encode()
-    status, payload = await connection.request("POST", "/api/payments", pay, token)
+    for _ in range(PAY_ATTEMPTS):
+        status, payload = await connection.request("POST", "/api/payments", pay, token)
+        if status != 409 or NOT_ARRIVED not in payload:
+            break
+        await asyncio.sleep(PAY_RETRY_SECONDS)
     if status not in (201, 202):
         return f"payment {status} {payload[:200]!r}"
     return None
