@@ -28,10 +28,10 @@ from deploy.gateway.routes import Route, RouteTable, Upstream
 from deploy.nginx.render import Sizing, nginx_command, remove_page_cache, write_config
 from devstack.gateway_process import find_nginx
 from devstack.ports import free_port
+from devstack.processes import wait_for_port
 from devstack.procfile import gunicorn_argv
 from devstack.settings import PROJECT_ROOT
 from tests.e2e.common.admission_app import WORK_SECONDS, create_app
-from tests.e2e.local_stack.processes import wait_for_port
 
 SERVICE_BUSY = "The service is busy; try again in a moment."
 GATEWAY_BUSY = "The service behind this path is busy or unavailable; try again shortly"
