@@ -158,7 +158,9 @@ def test_the_line_moves_at_the_admission_rate_however_rarely_anyone_comes_back(
     for _ in range(19):
         room.enter(uuid.uuid4())
     me = uuid.uuid4()
-    assert room.enter(me).position == 20
+    place = room.enter(me)
+    # 20 ahead (fewer when the machine was slow to seat them: the line moved meanwhile).
+    assert not place.admitted and 1 < place.position <= 20
 
     time.sleep(2.1)  # nobody looks meanwhile: 21 admissions are due
 
