@@ -7,6 +7,7 @@ checkov-VERSION/` (default under `.run/tools/`). `$CHECKOV` names a checkov to u
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -24,6 +25,14 @@ def fetch() -> Path:
     if chosen:
         return Path(chosen)
     folder = tools_dir() / f"checkov-{CHECKOV_VERSION}"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Test workers ask at the same moment: one installs, the others wait and reuse it.
+    with open(folder.parent / f"checkov-{CHECKOV_VERSION}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _installed(folder)
+
+
+def _installed(folder: Path) -> Path:
     binary = folder / "bin" / "checkov"
     done = folder / "installed"
     if done.is_file() and binary.is_file():
