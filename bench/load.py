@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import sys
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -182,3 +184,46 @@ async def sign_up_many(
             return await sign_up(base, index, tag)
 
     return list(await asyncio.gather(*(one(first_index + i) for i in range(count))))
+
+
+# One buyer's run: its connection, token, tickets and the start signal -> (latencies, errors).
+BuyerRun = Callable[
+    ["HttpConnection", str, Sequence[uuid.UUID], asyncio.Event],
+    Awaitable[tuple[list[float], list[str]]],
+]
+
+
+def drive_buyers(
+    base: str,
+    buyers: Sequence[tuple[int, str]],
+    tickets: Sequence[uuid.UUID],
+    label: str,
+    run: BuyerRun,
+) -> Figures:
+    """Every buyer at once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
+
+    async def all_buyers() -> tuple[float, list[tuple[list[float], list[str]]]]:
+        start = asyncio.Event()
+        running = [
+            asyncio.create_task(
+                run(
+                    HttpConnection(base, source_address(index)),
+                    token,
+                    tickets[i :: len(buyers)],
+                    start,
+                )
+            )
+            for i, (index, token) in enumerate(buyers)
+        ]
+        await asyncio.sleep(0.3)  # every connection is open before the clock starts
+        started = time.perf_counter()
+        start.set()
+        results = await asyncio.gather(*running)
+        return time.perf_counter() - started, results
+
+    seconds, results = asyncio.run(all_buyers())
+    latencies = [ms for found, _ in results for ms in found]
+    errors = [error for _, failed in results for error in failed]
+    for error in errors[:5]:
+        print(f"  error: {error}", file=sys.stderr)
+    return Figures(label, len(latencies), len(errors), seconds, latencies)

@@ -53,7 +53,15 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bench.load import GATEWAY_INFLIGHT, Figures, HttpConnection, User, sign_up_many, source_address
+from bench.load import (
+    GATEWAY_INFLIGHT,
+    Figures,
+    HttpConnection,
+    User,
+    drive_buyers,
+    sign_up_many,
+    source_address,
+)
 from bench.pgbench_orders import SEED_REPLICA, pgbench, prepare_pgbench_database
 from bench.purchase import drive_purchases
 from bench.stack import (
@@ -120,32 +128,7 @@ def drive(
     base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
 ) -> Figures:
     """Order every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
-
-    async def all_buyers() -> tuple[float, list[tuple[list[float], list[str]]]]:
-        start = asyncio.Event()
-        running = [
-            asyncio.create_task(
-                _buyer(
-                    HttpConnection(base, source_address(index)),
-                    token,
-                    tickets[i :: len(buyers)],
-                    start,
-                )
-            )
-            for i, (index, token) in enumerate(buyers)
-        ]
-        await asyncio.sleep(0.3)  # every connection is open before the clock starts
-        started = time.perf_counter()
-        start.set()
-        results = await asyncio.gather(*running)
-        return time.perf_counter() - started, results
-
-    seconds, results = asyncio.run(all_buyers())
-    latencies = [ms for found, _ in results for ms in found]
-    errors = [error for _, failed in results for error in failed]
-    for error in errors[:5]:
-        print(f"  error: {error}", file=sys.stderr)
-    return Figures(label, len(latencies), len(errors), seconds, latencies)
+    return drive_buyers(base, buyers, tickets, label, _buyer)
 
 
 # ----------------------------------------------------------------- through the gateway

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 import uuid
 from collections.abc import Sequence
 
-from bench.load import Figures, HttpConnection, source_address
+from bench.load import Figures, HttpConnection, drive_buyers
 
 PAYMENT_METHOD = "pm_card_visa"
 # POST /api/payments answers 409 + Retry-After: 1 while the order has not reached the
@@ -65,29 +64,4 @@ def drive_purchases(
     base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
 ) -> Figures:
     """Buy every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
-
-    async def all_buyers() -> tuple[float, list[tuple[list[float], list[str]]]]:
-        start = asyncio.Event()
-        running = [
-            asyncio.create_task(
-                _buyer(
-                    HttpConnection(base, source_address(index)),
-                    token,
-                    tickets[i :: len(buyers)],
-                    start,
-                )
-            )
-            for i, (index, token) in enumerate(buyers)
-        ]
-        await asyncio.sleep(0.3)  # every connection is open before the clock starts
-        started = time.perf_counter()
-        start.set()
-        results = await asyncio.gather(*running)
-        return time.perf_counter() - started, results
-
-    seconds, results = asyncio.run(all_buyers())
-    latencies = [ms for found, _ in results for ms in found]
-    errors = [error for _, failed in results for error in failed]
-    for error in errors[:5]:
-        print(f"  error: {error}", file=sys.stderr)
-    return Figures(label, len(latencies), len(errors), seconds, latencies)
+    return drive_buyers(base, buyers, tickets, label, _buyer)
