@@ -71,8 +71,14 @@ def image_size(tag: str) -> int:
     return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", tag]).strip())
 
 
-def build(image: str, base: str, infra: str, rebuild_bases: bool) -> dict[str, object]:
-    """Make the bases if missing (or asked), then the image; seconds per step and the size."""
+def build(
+    image: str, base: str, infra: str, rebuild_bases: bool, with_devtools: bool = False
+) -> dict[str, object]:
+    """Make the bases if missing (or asked), then the image; seconds per step and the size.
+
+    `with_devtools` builds the development image docker-compose runs (the Stripe stand-in and
+    the compose helpers); without it, the production image, which has neither.
+    """
     timings: dict[str, float] = {}
     for tag, packages, with_ca in ((base, PYTHON_PACKAGES, True), (infra, INFRA_PACKAGES, False)):
         if rebuild_bases or not image_exists(tag):
@@ -86,7 +92,7 @@ def build(image: str, base: str, infra: str, rebuild_bases: bool) -> dict[str, o
     run(
         [
             "docker", "build", "--network", "host", "--build-arg", f"PYTHON_IMAGE={base}",
-            "-f", "deploy/docker/Dockerfile", "-t", image, ".",
+            "--build-arg", f"WITH_DEVTOOLS={'true' if with_devtools else 'false'}", "-f", "deploy/docker/Dockerfile", "-t", image, ".",
         ],
         env=env,
     )  # fmt: skip
@@ -101,9 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base", default=PYTHON_BASE)
     parser.add_argument("--infra", default=INFRA_IMAGE)
     parser.add_argument("--rebuild-bases", action="store_true")
+    parser.add_argument(
+        "--with-devtools",
+        action="store_true",
+        help="the development image docker-compose runs (with the Stripe stand-in)",
+    )
     args = parser.parse_args(argv)
     try:
-        report = build(args.image, args.base, args.infra, args.rebuild_bases)
+        report = build(
+            args.image, args.base, args.infra, args.rebuild_bases, args.with_devtools
+        )
     except BuildError as exc:
         print(exc, file=sys.stderr)
         return 1

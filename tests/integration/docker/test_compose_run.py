@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,6 +71,23 @@ class Platform:
         )
 
 
+def engine_limits(folder: Path) -> list[str]:
+    """An override that fits the gateway's file limit under the engine's own hard limit.
+
+    The compose file asks for 65,536 open files; a container cannot be given more than dockerd
+    has (a sandbox may cap it lower, e.g. 20,000), and runc then refuses to start it.
+    """
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or hard >= 65536:
+        return []
+    override = folder / "limits.yaml"
+    override.write_text(
+        "services:\n  gateway:\n    ulimits:\n"
+        f"      nofile:\n        soft: {hard}\n        hard: {hard}\n"
+    )
+    return ["-f", str(override)]
+
+
 def call(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json"}
     if token:
@@ -105,7 +124,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     compose = compose_command()
     try:
         report = build_image.build(
-            build_image.IMAGE, build_image.PYTHON_BASE, build_image.INFRA_IMAGE, False
+            build_image.IMAGE,
+            build_image.PYTHON_BASE,
+            build_image.INFRA_IMAGE,
+            rebuild_bases=False,
+            with_devtools=True,
         )
     except build_image.BuildError as exc:
         pytest.fail(f"the image did not build: {exc}")
@@ -118,7 +141,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     env_file.write_text(f"PORT={port}\nTICKETING_IMAGE={build_image.IMAGE}\n")
     # docker-compose v1 refuses the top-level `name`; the v2 plugin reads the file as it is.
     main_file = compose_v1(folder / "compose.yaml") if compose == ["docker-compose"] else None
-    files = ["-f", str(main_file or ROOT / "docker-compose.yaml"), "-f", str(ROOT / OVERRIDE)]
+    files = [
+        "-f", str(main_file or ROOT / "docker-compose.yaml"),
+        "-f", str(ROOT / OVERRIDE),
+        *engine_limits(folder),
+    ]  # fmt: skip
     started = time.monotonic()
     platform = Platform(url, project, [*compose, "--env-file", str(env_file), *files], 0.0)
     up = platform.run("up", "-d", "--no-build")
