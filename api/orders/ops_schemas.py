@@ -94,3 +94,26 @@ class SummarySchema(ma.Schema):
     runsByStatus = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     stuck = ma.fields.Integer(required=True)
     steps = ma.fields.List(ma.fields.Nested(StepStatsSchema), required=True)
+
+
+class WaitingRoomStateSchema(ma.Schema):
+    """The waiting room's settings and its line now (docs/on-sale.md)."""
+
+    enabled = ma.fields.Boolean(required=True)
+    length = ma.fields.Integer(required=True, metadata={"description": "Buyers in line"})
+    admissionRate = ma.fields.Float(required=True, metadata={"description": "Buyers per second"})
+    burst = ma.fields.Integer(required=True, metadata={"description": "Let in at once"})
+    passSeconds = ma.fields.Integer(
+        required=True, metadata={"description": "How long an admitted buyer may reserve"}
+    )
+    keepSeconds = ma.fields.Integer(
+        required=True, metadata={"description": "How long a place is kept without a visit"}
+    )
+    waitSeconds = ma.fields.Integer(
+        required=True, metadata={"description": "Estimated wait of a buyer joining now"}
+    )
+    error = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Why the line could not be read (its length is then 0)"},
+    )

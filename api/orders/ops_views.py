@@ -23,9 +23,11 @@ from api.orders.ops_schemas import (
     RunListArgsSchema,
     RunListSchema,
     SummarySchema,
+    WaitingRoomStateSchema,
     WindowArgsSchema,
 )
 from api.orders.state import OrderStatus
+from api.orders.waiting_room import WaitingRoom
 from common.auth.operators import require_operator
 from common.backlogs.outbox import events_of_aggregate
 from common.clock import Clock, isoformat_z
@@ -43,6 +45,7 @@ blp = Blueprint(
 
 
 documented = operator_documented(blp, (422, "Bad filter"))
+unfiltered = operator_documented(blp)
 
 
 def clock() -> Clock:
@@ -162,6 +165,27 @@ class Run(MethodView):
                     for event in events
                 ],
             }
+
+
+@blp.route("/waiting-room")
+class WaitingRoomState(MethodView):
+    @unfiltered()
+    @blp.response(200, WaitingRoomStateSchema)
+    def get(self) -> dict[str, Any]:
+        """The waiting room: its settings, the line's length and the wait at its end."""
+        require_operator()
+        room: WaitingRoom = current_app.extensions["waiting_room"]
+        figures, settings = room.figures(), room.settings
+        return {
+            "enabled": settings.enabled,
+            "length": figures.length,
+            "admissionRate": settings.admission_rate,
+            "burst": settings.burst,
+            "passSeconds": settings.pass_seconds,
+            "keepSeconds": settings.keep_seconds,
+            "waitSeconds": figures.wait_seconds,
+            "error": figures.error,
+        }
 
 
 def install_ops(app: Flask, api: Api, settings: ServiceSettings, db: Database) -> None:

@@ -97,11 +97,15 @@ class Place:
 
 @dataclass(frozen=True)
 class LineFigures:
-    """What operators see: the line's length, the admission rate and the wait at its end."""
+    """What operators see: the line's length, the admission rate and the wait at its end.
+
+    `error` says why the line could not be read (Redis unreachable); the length is then 0.
+    """
 
     length: int
     admission_rate: float
     wait_seconds: int
+    error: str | None = None
 
 
 class WaitingRoom:
@@ -151,9 +155,9 @@ class WaitingRoom:
         """The line as operators see it."""
         try:
             length = int(self._redis.zcard(self.prefix + "line"))
-        except redis.RedisError:
+        except redis.RedisError as exc:
             log.error("waiting room: Redis unreachable", exc_info=True)
-            length = 0
+            return LineFigures(0, self.settings.admission_rate, 0, f"Redis unreachable: {exc}")
         return LineFigures(length, self.settings.admission_rate, self._wait_for(length))
 
     def _step(self, account: uuid.UUID, *, join: bool) -> Place:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import nats
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,14 @@ class ConsumerLag:
 
 
 async def consumer_lags(js: JetStreamContext, stream: str) -> list[ConsumerLag]:
-    """Every durable consumer of `stream`, by name."""
-    infos = await js.consumers_info(stream)
+    """Every durable consumer of `stream`, by name; none before the stream exists.
+
+    The stream is made by the first relay or consumer to start, so a fresh deployment has none.
+    """
+    try:
+        infos = await js.consumers_info(stream)
+    except NotFoundError:
+        return []
     lags = [
         ConsumerLag(
             durable=info.name,

@@ -92,7 +92,8 @@ def build(
     run(
         [
             "docker", "build", "--network", "host", "--build-arg", f"PYTHON_IMAGE={base}",
-            "--build-arg", f"WITH_DEVTOOLS={'true' if with_devtools else 'false'}", "-f", "deploy/docker/Dockerfile", "-t", image, ".",
+            "--build-arg", f"WITH_DEVTOOLS={'true' if with_devtools else 'false'}",
+            "-f", "deploy/docker/Dockerfile", "-t", image, ".",
         ],
         env=env,
     )  # fmt: skip
@@ -114,9 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        report = build(
-            args.image, args.base, args.infra, args.rebuild_bases, args.with_devtools
-        )
+        report = build(args.image, args.base, args.infra, args.rebuild_bases, args.with_devtools)
     except BuildError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -25,6 +25,7 @@ BACKBONE_SERVICES = ("tickets", "orders", "payments")
 PREFIXES = {"tickets": "/api/tickets", "orders": "/api/orders", "payments": "/api/payments"}
 RUN_STATUSES = ("created", "awaiting_payment", "complete", "cancelled")
 WINDOWS = (1, 6, 24, 168)
+WAITING_ROOM = "/api/orders/ops/waiting-room"
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,12 @@ def overview() -> ResponseReturnValue:
     summary = gate("/api/orders/ops/summary", {"hours": str(hours)})
     backlogs = {name: panel(f"{PREFIXES[name]}/ops/backlog") for name in BACKBONE_SERVICES}
     return render_template(
-        "ops/overview.html", summary=summary, backlogs=backlogs, hours=hours, windows=WINDOWS
+        "ops/overview.html",
+        summary=summary,
+        backlogs=backlogs,
+        waiting_room=panel(WAITING_ROOM),
+        hours=hours,
+        windows=WINDOWS,
     )
 
 
@@ -153,7 +159,7 @@ def backlogs() -> ResponseReturnValue:
     """Consumer lag per durable consumer, outbox backlog and age, Dramatiq queues."""
     gate("/api/orders/ops/summary", {"hours": "1"})
     found = {name: panel(f"{PREFIXES[name]}/ops/backlog") for name in BACKBONE_SERVICES}
-    return render_template("ops/backlogs.html", backlogs=found)
+    return render_template("ops/backlogs.html", backlogs=found, waiting_room=panel(WAITING_ROOM))
 
 
 @bp.app_template_filter("duration")

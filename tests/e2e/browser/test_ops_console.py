@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -36,6 +38,9 @@ def test_an_operator_opens_a_buyers_run_from_the_console_and_a_buyer_cannot(
     operator.visit("/ops", "overview")
     expect(operator.page.get_by_role("heading", name="Purchase sagas")).to_be_visible()
     expect(operator.page.locator("#steps")).to_contain_text("reserve")
+    waiting_room = operator.page.get_by_role("region", name="Waiting room")
+    expect(waiting_room.locator('[data-figure="length"]')).to_have_text(re.compile(r"^\d+$"))
+    expect(waiting_room).to_contain_text("buyers/s, bursts of")
     operator.page.get_by_role("link", name="Runs", exact=True).click()
     operator.page.locator(f'a[href="/ops/runs/{order_id}"]').click()
     expect(operator.page.get_by_role("heading", level=1)).to_contain_text(order_id)

@@ -54,6 +54,6 @@ def test_the_orders_api_answers_good_and_bad_input_as_documented_and_never_with_
         who = operator if "/ops/" in operation.path else headers
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             fuzz(operation, mode, who, seen)
-    assert len(operations) == 6 + 7  # the buyers' routes (and the line), the operators' routes
+    assert len(operations) == 6 + 8  # the buyers' routes (and the line), the operators' routes
     assert {200, 404, 422} <= seen
     assert not any(status >= 500 for status in seen)

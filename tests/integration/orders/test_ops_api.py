@@ -31,6 +31,7 @@ ROUTES = [
     ("post", "/api/orders/ops/dead-letters/1/replay"),
     ("post", "/api/orders/ops/dead-letters/1/discard"),
     ("get", "/api/orders/ops/backlog"),
+    ("get", "/api/orders/ops/waiting-room"),
 ]
 
 

@@ -182,3 +182,42 @@ def test_a_retry_with_the_same_idempotency_key_meets_the_line_again(
         assert queued.status_code == 503
         assert queued.json["position"] == 1  # kept, not replayed from the first answer
         assert "Idempotent-Replayed" not in queued.headers
+
+
+def test_operators_read_the_line_and_its_settings_and_buyers_cannot(
+    crowded: Flask,
+    seed_ticket: Callable[..., uuid.UUID],
+    auth: Auth,
+    issue_token: Callable[..., str],
+) -> None:
+    client = crowded.test_client()
+    for _ in range(3):  # the first goes through (burst 1); the next two wait in line
+        client.post(
+            "/api/orders", json={"ticketId": str(seed_ticket())}, headers=auth(uuid.uuid4())
+        )
+    operator = {"Authorization": f"Bearer {issue_token(uuid.uuid4(), roles=['operator'])}"}
+
+    room = client.get("/api/orders/ops/waiting-room", headers=operator)
+
+    assert room.status_code == 200
+    assert room.json["enabled"] is True
+    assert room.json["length"] >= 2
+    assert room.json["admissionRate"] == 0.1
+    assert room.json["burst"] == 1
+    assert room.json["waitSeconds"] == room.json["length"] * 10
+    assert room.json["passSeconds"] > 0 and room.json["keepSeconds"] > 0
+    assert room.json["error"] is None
+    assert client.get("/api/orders/ops/waiting-room", headers=auth(uuid.uuid4())).status_code == 403
+
+
+def test_operators_are_told_when_the_line_cannot_be_read(
+    make_app: Callable[..., Flask], issue_token: Callable[..., str]
+) -> None:
+    app = make_app(REDIS_URL="redis://127.0.0.1:9/0", WAITING_ROOM_ENABLED="true")
+    operator = {"Authorization": f"Bearer {issue_token(uuid.uuid4(), roles=['operator'])}"}
+
+    room = app.test_client().get("/api/orders/ops/waiting-room", headers=operator)
+
+    assert room.status_code == 200
+    assert room.json["length"] == 0
+    assert room.json["error"].startswith("Redis unreachable")

@@ -126,3 +126,16 @@ def test_the_backlogs_page_shows_the_outbox_and_the_expiry_queue(operator: Flask
     page = text(operator.get("/ops/backlogs"))
     assert "Outbox:" in page
     assert '<th scope="row">expiration</th>' in page
+
+
+@pytest.mark.parametrize("path", ["/ops", "/ops/backlogs"])
+def test_the_waiting_room_panel_shows_the_line_and_what_it_admits(
+    operator: FlaskClient, path: str
+) -> None:
+    page = text(operator.get(path))
+    found = re.search(r'<section aria-labelledby="waiting-room-title".*?</section>', page, re.S)
+    assert found, page
+    panel = found.group(0)
+    assert re.search(r'data-figure="length">\d+<', panel), panel
+    assert "buyers/s, bursts of" in panel
+    assert "did not answer" not in panel
