@@ -82,8 +82,13 @@ def render_config(
     static: StaticFiles | None = WEB_STATIC,
     page_cache: Path = Path("tmp/pages"),
     sizing: Sizing = Sizing(),
+    access_log: Path | None = None,
 ) -> str:
-    """The nginx.conf text that routes like `deploy.gateway` with this table (+ static files)."""
+    """The nginx.conf text that routes like `deploy.gateway` with this table (+ static files).
+
+    The access log goes to stdout (containers), or buffered to the file `access_log`: a
+    supervisor that relays every line of its children's output then has none per request.
+    """
     upstreams = {route.upstream for route in routes.routes} | {routes.default}
     environment = jinja2.Environment(  # noqa: S701 - renders an NGINX config, not HTML
         trim_blocks=True,
@@ -112,6 +117,7 @@ def render_config(
         page_cache=page_cache,
         sizing=sizing,
         retry_statuses=RETRY_STATUSES,
+        access_log=access_log,
     )
 
 
@@ -121,13 +127,16 @@ def write_config(
     port: int,
     timeout_seconds: int = 60,
     static: StaticFiles | None = WEB_STATIC,
+    access_log: Path | None = None,
 ) -> Path:
     """Write nginx.conf and its temp folders under `prefix` (NGINX's -p); return the file."""
     for folder in TEMP_FOLDERS:
         (prefix / "tmp" / folder).mkdir(parents=True, exist_ok=True)
     config = prefix / "nginx.conf"
     page_cache = page_cache_folder(prefix)
-    config.write_text(render_config(routes, port, timeout_seconds, static, page_cache))
+    config.write_text(
+        render_config(routes, port, timeout_seconds, static, page_cache, access_log=access_log)
+    )
     return config
 
 

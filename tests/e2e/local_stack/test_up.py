@@ -83,9 +83,17 @@ def test_up_serves_every_service_through_the_gateway_and_sigterm_stops_every_pro
         assert len(processes) > 2 * len(running)
         page_cache = page_cache_path(tmp_path / "run" / "nginx")
         assert page_cache.is_dir() == (gateway_kind == "nginx")
+        if gateway_kind == "nginx":
+            # NGINX's access log is a buffered file: honcho relays no line per request.
+            access_log = tmp_path / "run" / "logs" / "gateway-access.log"
+            assert f"access log {access_log}" in up.output
+            assert "/api/none" not in up.output
 
         assert up.stop() == 0, up.output
         assert alive(processes) == []
+        if gateway_kind == "nginx":
+            logged = access_log.read_text()  # flushed at the latest when NGINX stops
+            assert '"GET /api/none HTTP/1.1" 404' in logged, logged
         assert not page_cache.exists()  # NGINX's page cache lives in /tmp: removed at stop
     finally:
         up.cleanup()
