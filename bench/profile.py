@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.load import GATEWAY_INFLIGHT, sign_up_many
-from bench.order_creation import drive, seed
+from bench.order_creation import UNREACHED_LIMITS, drive, seed
 from bench.purchase import drive_purchases
 from bench.stack import running_stack
 
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out = args.out or Path(tempfile.mkdtemp(prefix="ticketing-profiles-"))
     args.out.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:8]
-    with running_stack() as stack:
+    with running_stack(extra_env=UNREACHED_LIMITS) as stack:
         users = asyncio.run(sign_up_many(stack.gateway_url, 0, args.clients + 4, tag))
         buyers = [(user.index, user.token) for user in users[: args.clients]]
         tickets = seed(stack, "replica", users[args.clients :], args.orders, tag)
