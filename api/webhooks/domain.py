@@ -36,6 +36,9 @@ _ORDER_EVENTS = {
     ORDER_COMPLETED: ORDER_COMPLETED_OUT,
     ORDER_CANCELLED: ORDER_CANCELLED_OUT,
 }
+# A ticket is sold once, but every later snapshot of it says sold=true: the integrator's
+# ticket.sold takes an id derived from the ticket, so each endpoint gets it once.
+_TICKET_SOLD_IDS = uuid.UUID("5d0b5c1e-4f57-4e8a-9b1c-7a3e2f6d8c41")
 # Retries after the 1st, 2nd, ... failed attempt, as multiples of the base delay (30 s by
 # default): 30 s, 2.5 min, 10 min, 30 min, 1 h, 2 h, then every 4 h until a day has passed.
 BACKOFF_STEPS = (1, 5, 20, 60, 120, 240, 480)
@@ -64,10 +67,11 @@ def public_event(envelope: Envelope) -> PublicEvent | None:
             uuid.UUID(str(data["userId"])),
         )
     if envelope.type == TICKET_UPDATED and data.get("sold") is True:
+        sold_id = uuid.uuid5(_TICKET_SOLD_IDS, str(data["id"]))
         return PublicEvent(
-            envelope.id,
+            sold_id,
             TICKET_SOLD_OUT,
-            _body(envelope, TICKET_SOLD_OUT, _ticket(data)),
+            _body(envelope, TICKET_SOLD_OUT, _ticket(data), sold_id),
             uuid.UUID(str(data["sellerId"])),
         )
     if envelope.type == PAYMENT_REFUNDED:
@@ -81,10 +85,12 @@ def public_event(envelope: Envelope) -> PublicEvent | None:
     return None
 
 
-def _body(envelope: Envelope, event_type: str, data: dict[str, Any]) -> str:
+def _body(
+    envelope: Envelope, event_type: str, data: dict[str, Any], event_id: uuid.UUID | None = None
+) -> str:
     return json.dumps(
         {
-            "id": str(envelope.id),
+            "id": str(event_id or envelope.id),
             "type": event_type,
             "createdAt": isoformat_z(envelope.occurred_at),
             "data": data,

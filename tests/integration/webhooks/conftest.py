@@ -105,10 +105,12 @@ def order_event(event_type: str, buyer: uuid.UUID, **data: Any) -> Envelope:
     return Envelope(uuid.uuid4(), event_type, datetime.now(UTC), "corr-1", order)
 
 
-def ticket_sold_event(seller: uuid.UUID) -> Envelope:
+def ticket_sold_event(
+    seller: uuid.UUID, ticket_id: uuid.UUID | None = None, version: int = 3
+) -> Envelope:
     data = {
-        "id": str(uuid.uuid4()),
-        "version": 3,
+        "id": str(ticket_id or uuid.uuid4()),
+        "version": version,
         "title": "Opera",
         "priceCents": 3500,
         "currency": "usd",

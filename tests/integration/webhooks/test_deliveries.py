@@ -153,6 +153,20 @@ def test_ticket_sold_goes_to_the_seller_and_a_refund_to_the_buyer(
     assert types == ["payment.refunded", "ticket.sold"]
 
 
+def test_a_ticket_is_announced_sold_once_though_later_snapshots_say_sold_too(
+    client: FlaskClient, auth: Auth, consume: Consume, db: Database, receiver: Receiver
+) -> None:
+    seller, ticket_id = uuid.uuid4(), uuid.uuid4()
+    register(client, auth(seller), receiver.url, ["ticket.sold"])
+
+    assert consume(ticket_sold_event(seller, ticket_id, version=3)) is Outcome.APPLIED
+    assert consume(ticket_sold_event(seller, ticket_id, version=4)) is Outcome.APPLIED
+
+    sold = [d for d in deliveries(db) if json.loads(d.payload)["data"]["id"] == str(ticket_id)]
+    assert len(sold) == 1
+    assert json.loads(sold[0].payload)["id"] == str(sold[0].event_id)
+
+
 def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(
     client: FlaskClient,
     auth: Auth,
