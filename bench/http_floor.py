@@ -8,7 +8,7 @@ distinct tickets). Two levels, each its own run:
 
 - `flask`: the request parsed and answered, no database: the HTTP stack alone.
 - `sql`: plus OrderService.create's statements with raw psycopg in one transaction.
-- `pay`: whole purchases (bench/purchase.py): `sql`, then POST /api/payments, which charges
+- `pay`: whole purchases (bench/buyers.py): `sql`, then POST /api/payments, which charges
   through the Stripe stand-in and completes the order in one transaction (bench/floor_app.py).
 
 No real order can be cheaper than the `sql` level: it has every HTTP and database step of
@@ -43,11 +43,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.buyers import GOAL_P99_MS, GOAL_RATE, drive_orders, drive_purchases
 from bench.floor_app import PAYMENTS_TABLE, STANDIN_KEY
 from bench.load import GATEWAY_INFLIGHT, Figures
-from bench.order_creation import GOAL_P99_MS, GOAL_RATE, drive
 from bench.pgbench_orders import SEED_REPLICA, prepare_pgbench_database
-from bench.purchase import drive_purchases
 from bench.stack import (
     ROOT,
     SERVER_URL,
@@ -180,7 +179,7 @@ def measure(level: str, database: str, prefix: str, args: argparse.Namespace) ->
     tag = uuid.uuid4().hex[:8]
     tickets = seeded_tickets(database, args.warmup + args.orders, tag)
     buyers = [(index, "floor") for index in range(args.clients)]
-    run = drive_purchases if level == "pay" else drive
+    run = drive_purchases if level == "pay" else drive_orders
     with tempfile.TemporaryDirectory(prefix="ticketing-floor-") as folder:
         Path(folder).chmod(0o755)  # NGINX workers may run as nobody
         with floor_gateway(level, database, args, Path(folder)) as (url, processes):

@@ -19,7 +19,7 @@ process until the events settle against the floor's CPU per order (the load gene
 own CPU is left out of both). pgbench with the same number of clients then runs the
 equivalent transaction (bench/pgbench_orders.py) on a database migrated like the orders one.
 
-`--pay` buys instead (bench/purchase.py): each buyer reserves, pays with the stand-in's test
+`--pay` buys instead (bench/buyers.py): each buyer reserves, pays with the stand-in's test
 card and goes on; the run ends when every ticket is sold (the saga complete: payment
 succeeded, order complete, ticket sold) and prints completed purchases/s and CPU per
 completed purchase against the floor's `pay` level.
@@ -46,24 +46,23 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import jwt
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bench.buyers import GOAL_P99_MS, GOAL_RATE, drive_orders, drive_purchases
+from bench.http_floor import ORDERS, FloorRun, run_floor
 from bench.load import (
     GATEWAY_INFLIGHT,
     Figures,
     HttpConnection,
     User,
-    drive_buyers,
     sign_up_many,
     source_address,
 )
 from bench.pgbench_orders import SEED_REPLICA, pgbench, prepare_pgbench_database
-from bench.purchase import drive_purchases
 from bench.stack import (
     ROOT,
     SERVER_URL,
@@ -76,10 +75,6 @@ from bench.stack import (
 )
 from devstack.cleanup import drop_databases
 
-if TYPE_CHECKING:
-    from bench.http_floor import FloorRun
-
-GOAL_RATE, GOAL_P99_MS = 500.0, 100.0
 # The on-sale protections stay on (their checks run on every order) but with limits no
 # benchmark buyer reaches: each buyer here holds hundreds of unpaid orders, fast.
 UNREACHED_LIMITS = {
@@ -99,36 +94,6 @@ SELECT md5(:tag || n)::uuid, 1, 'Bench ticket ' || n, 2000, 'usd',
        (:sellers)[1 + n % array_length(:sellers, 1)], false, NULL, now(), now()
 FROM generate_series(1, :count) AS n
 """
-
-
-# ---------------------------------------------------------------------------- the load
-
-
-async def _buyer(
-    connection: HttpConnection, token: str, tickets: Sequence[uuid.UUID], start: asyncio.Event
-) -> tuple[list[float], list[str]]:
-    latencies: list[float] = []
-    errors: list[str] = []
-    await connection.connect()
-    await start.wait()
-    for ticket_id in tickets:
-        body = b'{"ticketId": "%s"}' % str(ticket_id).encode()
-        started = time.perf_counter()
-        status, payload = await connection.request("POST", "/api/orders", body, token)
-        elapsed = (time.perf_counter() - started) * 1000
-        if status == 201:
-            latencies.append(elapsed)
-        else:
-            errors.append(f"{status} {payload[:200]!r}")
-    connection.close()
-    return latencies, errors
-
-
-def drive(
-    base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
-) -> Figures:
-    """Order every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
-    return drive_buyers(base, buyers, tickets, label, _buyer)
 
 
 # ----------------------------------------------------------------- through the gateway
@@ -258,7 +223,6 @@ def total_cpu(before: Mapping[str, float], after: Mapping[str, float], n: int) -
 
 def run_floor_first(args: argparse.Namespace) -> FloorRun:
     """The floor at the orders service's gunicorn settings, as bench/http_floor.py runs it."""
-    from bench.http_floor import ORDERS, run_floor  # http_floor imports this module
 
     level = "pay" if args.pay else "sql"
     floor_args = argparse.Namespace(
@@ -321,7 +285,7 @@ def through_gateway(args: argparse.Namespace) -> None:
     tag = uuid.uuid4().hex[:8]
     total = args.warmup + args.orders
     floor = run_floor_first(args) if args.floor else None
-    run = drive_purchases if args.pay else drive
+    run = drive_purchases if args.pay else drive_orders
     label = "purchases (order + pay)" if args.pay else "POST /api/orders"
     # Settled: every ticket locked (orders) or sold (purchases) by the tickets consumer.
     settled_count = SOLD_COUNT if args.pay else LOCKED_COUNT
@@ -483,8 +447,8 @@ def direct(args: argparse.Namespace) -> None:
         engine.dispose()
         buyers = [(i, _token(private, uuid.uuid4())) for i in range(args.clients)]
         with own_gunicorn(url, public, args) as base:
-            drive(base, buyers, tickets[: args.warmup], "warm-up")
-            app = drive(base, buyers, tickets[args.warmup :], "POST /api/orders (direct)")
+            drive_orders(base, buyers, tickets[: args.warmup], "warm-up")
+            app = drive_orders(base, buyers, tickets[args.warmup :], "POST /api/orders (direct)")
         prepare_pgbench_database(f"{prefix}pgbench", 2 * args.orders + 1000, tag)
         bench = pgbench(f"{prefix}pgbench", args.pgbench_clients, args.orders, tag)
     finally:

@@ -26,9 +26,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.buyers import drive_orders, drive_purchases
 from bench.load import GATEWAY_INFLIGHT, sign_up_many
-from bench.order_creation import UNREACHED_LIMITS, drive, seed
-from bench.purchase import drive_purchases
+from bench.order_creation import UNREACHED_LIMITS, seed
 from bench.stack import running_stack
 
 HOT = (
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         users = asyncio.run(sign_up_many(stack.gateway_url, 0, args.clients + 4, tag))
         buyers = [(user.index, user.token) for user in users[: args.clients]]
         tickets = seed(stack, "replica", users[args.clients :], args.orders, tag)
-        run = drive_purchases if args.pay else drive
+        run = drive_purchases if args.pay else drive_orders
         load = threading.Thread(
             target=run, args=(stack.gateway_url, buyers, tickets, "load"), daemon=True
         )

@@ -1,8 +1,8 @@
-"""Whole purchases for the benchmarks: each buyer reserves a ticket, then pays for it.
+"""What the benchmarks' buyers do: reserve tickets, or buy them (reserve, then pay).
 
-Used by bench/order_creation.py --pay (the product) and bench/http_floor.py's `pay` level
-(the floor): the same client code on both, so their figures compare. A purchase's latency
-is both requests (POST /api/orders, then POST /api/payments with the stand-in's test card).
+Used by bench/order_creation.py (the product; `--pay` buys) and bench/http_floor.py (the
+floor): the same client code on both, so their figures compare. A purchase's latency is both
+requests (POST /api/orders, then POST /api/payments with the stand-in's test card).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from bench.load import Figures, HttpConnection, drive_buyers
 
+# Issue #5's absolute goal for order creation, printed beside the ratios of issue #14.
+GOAL_RATE, GOAL_P99_MS = 500.0, 100.0
 PAYMENT_METHOD = "pm_card_visa"
 # POST /api/payments answers 409 + Retry-After: 1 while the order has not reached the
 # payments service yet (api/payments/arrival.py). Retry-After is whole seconds; a buyer's
@@ -22,6 +24,33 @@ PAYMENT_METHOD = "pm_card_visa"
 NOT_ARRIVED = b"has not reached payments yet"
 PAY_RETRY_SECONDS = 0.25
 PAY_ATTEMPTS = 40
+
+
+async def _reserving_buyer(
+    connection: HttpConnection, token: str, tickets: Sequence[uuid.UUID], start: asyncio.Event
+) -> tuple[list[float], list[str]]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    await connection.connect()
+    await start.wait()
+    for ticket_id in tickets:
+        body = b'{"ticketId": "%s"}' % str(ticket_id).encode()
+        started = time.perf_counter()
+        status, payload = await connection.request("POST", "/api/orders", body, token)
+        elapsed = (time.perf_counter() - started) * 1000
+        if status == 201:
+            latencies.append(elapsed)
+        else:
+            errors.append(f"{status} {payload[:200]!r}")
+    connection.close()
+    return latencies, errors
+
+
+def drive_orders(
+    base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
+) -> Figures:
+    """Order every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
+    return drive_buyers(base, buyers, tickets, label, _reserving_buyer)
 
 
 async def _purchase(connection: HttpConnection, token: str, ticket_id: uuid.UUID) -> str | None:
@@ -42,7 +71,7 @@ async def _purchase(connection: HttpConnection, token: str, ticket_id: uuid.UUID
     return None
 
 
-async def _buyer(
+async def _paying_buyer(
     connection: HttpConnection, token: str, tickets: Sequence[uuid.UUID], start: asyncio.Event
 ) -> tuple[list[float], list[str]]:
     latencies: list[float] = []
@@ -64,4 +93,4 @@ def drive_purchases(
     base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
 ) -> Figures:
     """Buy every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
-    return drive_buyers(base, buyers, tickets, label, _buyer)
+    return drive_buyers(base, buyers, tickets, label, _paying_buyer)
