@@ -11,9 +11,9 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from bench.load import Figures, HttpConnection, drive_buyers
+from bench.load import BuyerRun, Figures, HttpConnection, drive_buyers
 
 # Issue #5's absolute goal for order creation, printed beside the ratios of issue #14.
 GOAL_RATE, GOAL_P99_MS = 500.0, 100.0
@@ -25,36 +25,17 @@ NOT_ARRIVED = b"has not reached payments yet"
 PAY_RETRY_SECONDS = 0.25
 PAY_ATTEMPTS = 40
 
-
-async def _reserving_buyer(
-    connection: HttpConnection, token: str, tickets: Sequence[uuid.UUID], start: asyncio.Event
-) -> tuple[list[float], list[str]]:
-    latencies: list[float] = []
-    errors: list[str] = []
-    await connection.connect()
-    await start.wait()
-    for ticket_id in tickets:
-        body = b'{"ticketId": "%s"}' % str(ticket_id).encode()
-        started = time.perf_counter()
-        status, payload = await connection.request("POST", "/api/orders", body, token)
-        elapsed = (time.perf_counter() - started) * 1000
-        if status == 201:
-            latencies.append(elapsed)
-        else:
-            errors.append(f"{status} {payload[:200]!r}")
-    connection.close()
-    return latencies, errors
+# One ticket's work on the buyer's connection: None when it succeeded, else what went wrong.
+Step = Callable[[HttpConnection, str, uuid.UUID], Awaitable[str | None]]
 
 
-def drive_orders(
-    base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
-) -> Figures:
-    """Order every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
-    return drive_buyers(base, buyers, tickets, label, _reserving_buyer)
+async def _reserve(connection: HttpConnection, token: str, ticket_id: uuid.UUID) -> str | None:
+    body = b'{"ticketId": "%s"}' % str(ticket_id).encode()
+    status, payload = await connection.request("POST", "/api/orders", body, token)
+    return None if status == 201 else f"{status} {payload[:200]!r}"
 
 
 async def _purchase(connection: HttpConnection, token: str, ticket_id: uuid.UUID) -> str | None:
-    """One purchase; None when both requests succeeded, else what went wrong."""
     body = b'{"ticketId": "%s"}' % str(ticket_id).encode()
     status, payload = await connection.request("POST", "/api/orders", body, token)
     if status != 201:
@@ -71,26 +52,38 @@ async def _purchase(connection: HttpConnection, token: str, ticket_id: uuid.UUID
     return None
 
 
-async def _paying_buyer(
-    connection: HttpConnection, token: str, tickets: Sequence[uuid.UUID], start: asyncio.Event
-) -> tuple[list[float], list[str]]:
-    latencies: list[float] = []
-    errors: list[str] = []
-    await connection.connect()
-    await start.wait()
-    for ticket_id in tickets:
-        started = time.perf_counter()
-        error = await _purchase(connection, token, ticket_id)
-        if error is None:
-            latencies.append((time.perf_counter() - started) * 1000)
-        else:
-            errors.append(error)
-    connection.close()
-    return latencies, errors
+def _buyer(step: Step) -> BuyerRun:
+    """A buyer that does `step` for each of its tickets, one after the other, timing each."""
+
+    async def buyer(
+        connection: HttpConnection, token: str, tickets: Sequence[uuid.UUID], start: asyncio.Event
+    ) -> tuple[list[float], list[str]]:
+        latencies: list[float] = []
+        errors: list[str] = []
+        await connection.connect()
+        await start.wait()
+        for ticket_id in tickets:
+            started = time.perf_counter()
+            error = await step(connection, token, ticket_id)
+            if error is None:
+                latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                errors.append(error)
+        connection.close()
+        return latencies, errors
+
+    return buyer
+
+
+def drive_orders(
+    base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
+) -> Figures:
+    """Order every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
+    return drive_buyers(base, buyers, tickets, label, _buyer(_reserve))
 
 
 def drive_purchases(
     base: str, buyers: Sequence[tuple[int, str]], tickets: Sequence[uuid.UUID], label: str
 ) -> Figures:
     """Buy every ticket once; buyer i (source index, token) takes tickets[i::len(buyers)]."""
-    return drive_buyers(base, buyers, tickets, label, _paying_buyer)
+    return drive_buyers(base, buyers, tickets, label, _buyer(_purchase))
