@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
-from api.tickets.models import OUTBOX, Ticket
+from api.tickets.models import OUTBOX, TICKETS, Ticket, TicketFields, TicketRow
 from common.clock import Clock
 from common.events.catalogue import TICKET_CREATED, TICKET_UPDATED
 from common.events.envelope import new_event
@@ -18,7 +18,7 @@ from common.outbox import record
 from common.pagination import Cursor, Page, PageRequest
 
 
-def snapshot(ticket: Ticket) -> dict[str, Any]:
+def snapshot(ticket: TicketFields) -> dict[str, Any]:
     """The full state of a ticket as tickets.created / tickets.updated carry it."""
     return {
         "id": str(ticket.id),
@@ -39,13 +39,18 @@ _FIND = (
     .where(Ticket.id == bindparam("ticket_id"))
     .execution_options(populate_existing=True)
 )
-_FIND_FOR_UPDATE = _FIND.with_for_update()
+_LOCK = select(*TICKETS.c).where(TICKETS.c.id == bindparam("ticket_id")).with_for_update()
 
 
-def find(session: Session, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket | None:
+def find(session: Session, ticket_id: uuid.UUID) -> Ticket | None:
     """The ticket as committed right now (never a stale copy from the session)."""
-    query = _FIND_FOR_UPDATE if for_update else _FIND
-    return session.scalars(query, {"ticket_id": ticket_id}).one_or_none()
+    return session.scalars(_FIND, {"ticket_id": ticket_id}).one_or_none()
+
+
+def lock(session: Session, ticket_id: uuid.UUID) -> TicketRow | None:
+    """The ticket's row, locked until the transaction ends (the consumer's hot path)."""
+    row = session.execute(_LOCK, {"ticket_id": ticket_id}).one_or_none()
+    return None if row is None else TicketRow(**row._mapping)
 
 
 def insert(session: Session, ticket: Ticket, clock: Clock) -> None:
@@ -55,7 +60,7 @@ def insert(session: Session, ticket: Ticket, clock: Clock) -> None:
     record(session, OUTBOX, new_event(TICKET_CREATED, snapshot(ticket), clock=clock), ticket.id)
 
 
-def save(session: Session, ticket: Ticket, clock: Clock, **changes: Any) -> Ticket | None:
+def save(session: Session, ticket: TicketFields, clock: Clock, **changes: Any) -> TicketRow | None:
     """Apply changes if nobody changed the ticket since it was read; None when someone did."""
     params = {
         **changes,
@@ -64,27 +69,32 @@ def save(session: Session, ticket: Ticket, clock: Clock, **changes: Any) -> Tick
         "version": ticket.version + 1,
         "updated_at": clock.now(),
     }
-    saved = session.scalars(_save_statement(tuple(sorted(changes))), params).one_or_none()
-    if saved is not None:
-        record(session, OUTBOX, new_event(TICKET_UPDATED, snapshot(saved), clock=clock), saved.id)
+    row = session.execute(_save_statement(tuple(sorted(changes))), params).one_or_none()
+    if row is None:
+        return None
+    saved = TicketRow(**row._mapping)
+    record(session, OUTBOX, new_event(TICKET_UPDATED, snapshot(saved), clock=clock), saved.id)
     return saved
 
 
 @functools.cache
-def _save_statement(changed: tuple[str, ...]) -> ReturningUpdate[Ticket]:
-    """UPDATE of the `changed` columns, the version and updated_at, if the version is unchanged."""
-    columns = Ticket.__table__.c
+def _save_statement(changed: tuple[str, ...]) -> ReturningUpdate[Any]:
+    """UPDATE of the `changed` columns, the version and updated_at, if the version is unchanged.
+
+    On the table, not the mapped class: a mapped object the session holds keeps its old
+    values, so callers use the row this returns.
+    """
+    columns = TICKETS.c
     return (
-        update(Ticket)
-        .where(Ticket.id == bindparam("ticket_id"), Ticket.version == bindparam("read_version"))
+        update(TICKETS)
+        .where(columns.id == bindparam("ticket_id"), columns.version == bindparam("read_version"))
         .values(
             {
                 name: bindparam(name, type_=columns[name].type)
                 for name in (*changed, "version", "updated_at")
             }
         )
-        .returning(Ticket)
-        .execution_options(populate_existing=True)
+        .returning(*columns)
     )
 
 

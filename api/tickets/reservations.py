@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.tickets import domain, repository
 from api.tickets.domain import Transition, Verdict
-from api.tickets.models import ClosedOrder, Ticket
+from api.tickets.models import ClosedOrder, TicketRow
 from common.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class OrderFacts:
 
 def order_created(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
     """Lock the ticket for the order, unless the order is already over."""
-    ticket = repository.find(session, facts.ticket_id, for_update=True)
+    ticket = repository.lock(session, facts.ticket_id)
     if ticket is None:
         return _missing(facts)
     closed = session.scalar(_CLOSED, {"order_id": facts.order_id})
@@ -68,7 +68,7 @@ def order_created(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
 
 def order_cancelled(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
     """Unlock the ticket only if this order holds it (a stale cancel never frees another's)."""
-    ticket = repository.find(session, facts.ticket_id, for_update=True)
+    ticket = repository.lock(session, facts.ticket_id)
     _remember(session, facts, OrderOutcome.CANCELLED, clock)
     if ticket is None:
         return _missing(facts)
@@ -77,7 +77,7 @@ def order_cancelled(session: Session, facts: OrderFacts, clock: Clock) -> Verdic
 
 def order_completed(session: Session, facts: OrderFacts, clock: Clock) -> Verdict:
     """Mark the ticket sold to the order (it keeps the order id)."""
-    ticket = repository.find(session, facts.ticket_id, for_update=True)
+    ticket = repository.lock(session, facts.ticket_id)
     _remember(session, facts, OrderOutcome.COMPLETED, clock)
     if ticket is None:
         return _missing(facts)
@@ -85,7 +85,7 @@ def order_completed(session: Session, facts: OrderFacts, clock: Clock) -> Verdic
 
 
 def _apply(
-    session: Session, ticket: Ticket, transition: Transition, facts: OrderFacts, clock: Clock
+    session: Session, ticket: TicketRow, transition: Transition, facts: OrderFacts, clock: Clock
 ) -> Verdict:
     context = {
         "ticketId": str(facts.ticket_id),

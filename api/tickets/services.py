@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.tickets import repository
 from api.tickets.domain import ensure_editable
-from api.tickets.models import Ticket
+from api.tickets.models import Ticket, TicketRow
 from common.clock import Clock
 from common.db import Database
 from common.errors import Conflict, NotFound
@@ -45,7 +45,7 @@ class TicketService:
 
     def edit(
         self, ticket_id: uuid.UUID, editor_id: uuid.UUID, title: str, price_cents: int
-    ) -> Ticket:
+    ) -> TicketRow:
         """Change title and price: seller only, never while locked or sold, never blindly."""
         with self.db.transaction() as session:
             ticket = self._get(session, ticket_id)

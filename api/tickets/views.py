@@ -11,7 +11,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.tickets.models import Ticket
+from api.tickets.models import Ticket, TicketFields
 from api.tickets.schemas import (
     ListQuerySchema,
     PageQuerySchema,
@@ -73,7 +73,7 @@ def ticket_id_from(raw: str) -> uuid.UUID:
         raise ValidationFailed(errors=[FieldError("Not a valid UUID.", "id")]) from exc
 
 
-def ticket_body(ticket: Ticket) -> dict[str, Any]:
+def ticket_body(ticket: TicketFields) -> dict[str, Any]:
     return {
         "id": ticket.id,
         "title": ticket.title,

@@ -47,6 +47,10 @@ class OrderOwner(Base):
     user_id: Mapped[uuid.UUID]
 
 
+# For Core statements on the consumer's hot path (no ORM bulk-insert machinery per row).
+ORDER_OWNERS: sa.Table = OrderOwner.__table__  # type: ignore[assignment]  # __table__ is typed FromClause
+
+
 class Delivery(Base):
     """One event for one endpoint: sent until the receiver answers 2xx or a day has passed."""
 
