@@ -145,7 +145,7 @@ def move(root: Path) -> None:
                 subprocess.run(["git", "add", str(init)], cwd=root, check=True)
         conftest = root / folder / "conftest.py"
         home = next((h for h in homes if h.name == folder.name and h != folder), None)
-        if home is not None and not conftest.exists():
+        if home is not None and not conftest.exists() and _requests_fixtures(root, home, folder):
             write_reexport(root, home, conftest)
             subprocess.run(["git", "add", str(conftest)], cwd=root, check=True)
     rewrite(root, renamed)
@@ -165,6 +165,19 @@ def _fixtures(path: Path) -> list[str]:
         ):
             names += [str(ast.literal_eval(item)) for item in getattr(node.value, "elts", [])]
     return sorted(set(names))
+
+
+def _requests_fixtures(root: Path, home: PurePosixPath, folder: PurePosixPath) -> bool:
+    """Whether a test (or a fixture) in `folder` asks for a fixture of `home`'s conftest.
+
+    A unit test that asks for none must not import the home's servers and clients.
+    """
+    fixtures = set(_fixtures(root / home / "conftest.py"))
+    return any(
+        isinstance(node, ast.FunctionDef) and fixtures & {arg.arg for arg in node.args.args}
+        for test_file in (root / folder).glob("test_*.py")
+        for node in ast.walk(ast.parse(test_file.read_text()))
+    )
 
 
 def write_reexport(root: Path, home: PurePosixPath, conftest: Path) -> None:
