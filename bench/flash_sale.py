@@ -119,7 +119,7 @@ async def _connection(
     for turn, (buyer, attempts) in enumerate(work):
         connection = Connection(base, source_address(buyer.index))
         if turn == 0:
-            await connection.open()  # every connection is open when the sale starts
+            await connection.connect()  # every connection is open when the sale starts
             await start.wait()
         for _ in range(attempts):
             ticket = rng.choice(tickets)

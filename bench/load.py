@@ -71,6 +71,10 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
+# How a request fails when the connection does (refused, reset, cut short, garbled).
+CONNECTION_ERRORS = (OSError, asyncio.IncompleteReadError, ValueError)
+
+
 class HttpConnection:
     """One kept-alive HTTP/1.1 connection from a chosen source address; reopens when closed."""
 
@@ -88,14 +92,17 @@ class HttpConnection:
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self.reader is None or self.writer is None or self.writer.is_closing():
             self.reader, self.writer = await asyncio.open_connection(
-                self.host, self.port, local_addr=(self.source, 0)
+                self.host, self.port, local_addr=(self.source, 0), limit=1 << 20
             )
         return self.reader, self.writer
 
-    async def request(
+    async def exchange(
         self, method: str, path: str, body: bytes = b"", token: str | None = None
-    ) -> tuple[int, bytes]:
-        """Status and body of one request; status 0 and the error when the connection failed."""
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers (lower-case names) and body of one request.
+
+        Raises one of CONNECTION_ERRORS, the connection closed, when it failed.
+        """
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
         if token:
             head += f"Authorization: Bearer {token}\r\n"
@@ -105,12 +112,22 @@ class HttpConnection:
         try:
             reader, writer = await self._open()
             writer.write(head.encode() + body)
-            status, payload, close = await _response(reader)
-        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            status, headers, payload = await _response(reader)
+        except CONNECTION_ERRORS:
             self.close()
+            raise
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers, payload
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", token: str | None = None
+    ) -> tuple[int, bytes]:
+        """Status and body of one request; status 0 and the error when the connection failed."""
+        try:
+            status, _, payload = await self.exchange(method, path, body, token)
+        except CONNECTION_ERRORS as exc:
             return 0, repr(exc).encode()
-        if close:
-            self.close()
         return status, payload
 
     async def json(
@@ -128,15 +145,16 @@ class HttpConnection:
         self.reader = self.writer = None
 
 
-async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    """Status, body and whether the server closes the connection, of one HTTP/1.1 response."""
+async def _response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    """Status, header fields (lower-case names) and body of one HTTP/1.1 response."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
-    fields = {}
+    fields: dict[str, str] = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        fields[name.strip().lower()] = value.strip()
+        if name:
+            fields[name.strip().lower()] = value.strip()
     if fields.get("transfer-encoding", "").lower() == "chunked":
         body = b""
         while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
@@ -144,7 +162,7 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
         await reader.readuntil(b"\r\n")
     else:
         body = await reader.readexactly(int(fields.get("content-length", "0")))
-    return status, body, fields.get("connection", "").lower() == "close"
+    return status, fields, body
 
 
 @dataclass(frozen=True)
