@@ -49,8 +49,6 @@ from contextlib import contextmanager
 
 import jwt
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.buyers import GOAL_P99_MS, GOAL_RATE, drive_orders, drive_purchases
 from bench.http_floor import ORDERS, FloorRun, run_floor
@@ -74,6 +72,7 @@ from bench.stack import (
     server_url,
 )
 from devstack.cleanup import drop_databases
+from devstack.devkeys import new_key_pair
 
 # The on-sale protections stay on (their checks run on every order) but with limits no
 # benchmark buyer reaches: each buyer here holds hundreds of unpaid orders, fast.
@@ -367,17 +366,6 @@ def report_goal(app: Figures) -> None:
 # ----------------------------------------------------------------------- direct (older)
 
 
-def _rsa_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public.decode()
-
-
 def _token(private_key: str, user_id: uuid.UUID) -> str:
     now = int(time.time())
     claims = {
@@ -429,7 +417,7 @@ def own_gunicorn(database_url: str, public_key: str, args: argparse.Namespace) -
 def direct(args: argparse.Namespace) -> None:
     tag = uuid.uuid4().hex[:8]
     prefix = f"ticketing_bench_{tag}_"
-    private, public = _rsa_pair()
+    private, public = new_key_pair()
     try:
         database = prepare_pgbench_database(f"{prefix}orders", 0, tag)
         url = server_url(database)

@@ -25,8 +25,6 @@ from typing import Any
 
 import jwt
 import redis
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from flask_jwt_extended import verify_jwt_in_request
 
@@ -34,19 +32,7 @@ from common.auth.revocation import RevokedFamilies
 from common.auth.tokens import install_jwt
 from common.config import ServiceSettings
 from common.http.metrics import HttpMetrics
-
-
-def _keys() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+from devstack.devkeys import new_key_pair
 
 
 def _token(private: str) -> str:
@@ -112,7 +98,7 @@ def main() -> None:
     parser.add_argument("-n", "--count", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    private, public = _keys()
+    private, public = new_key_pair()
     token = _token(private)
     apps = {check: _app(args.redis_url, public, check) for check in CHECKS}
     # Rounds alternate the variants, so a noisy neighbour on the CPUs hits them alike.

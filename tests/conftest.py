@@ -20,14 +20,13 @@ from typing import Any
 import jwt
 import pytest
 import redis
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from common.config import normalise_database_url
 from common.db.migrate import upgrade
 from devstack import suite_servers
+from devstack.devkeys import new_key_pair
 from devstack.gateway_process import find_nginx
 from devstack.settings import PROJECT_ROOT
 from devstack.tiers import tier_of
@@ -96,15 +95,7 @@ def worker_index() -> int:
 @pytest.fixture(scope="session")
 def rsa_keys() -> dict[str, str]:
     """A fresh RS256 key pair for this test session (PEM text)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    private, public = new_key_pair()
     return {"private": private, "public": public}
 
 
