@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import CheckConstraint, Index, String, Table, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -83,31 +82,8 @@ class TicketRow:
         return Reservation(self.order_id, self.sold)
 
 
-class TicketFields(Protocol):
-    """What is read of a ticket, mapped (Ticket) or a row (TicketRow)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def price_cents(self) -> int: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def seller_id(self) -> uuid.UUID: ...
-    @property
-    def order_id(self) -> uuid.UUID | None: ...
-    @property
-    def sold(self) -> bool: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def updated_at(self) -> datetime: ...
-    @property
-    def reservation(self) -> Reservation: ...
+# What is read of a ticket: the mapped object, or a row a Core statement returned.
+TicketFields = Ticket | TicketRow
 
 
 class ClosedOrder(Base):
