@@ -27,7 +27,7 @@ from api.orders.ops_schemas import (
     WindowArgsSchema,
 )
 from api.orders.state import OrderStatus
-from api.orders.waiting_room import WaitingRoom
+from api.orders.views import waiting_room
 from common.auth.operators import require_operator
 from common.backlogs.outbox import events_of_aggregate
 from common.clock import Clock, isoformat_z
@@ -174,7 +174,7 @@ class WaitingRoomState(MethodView):
     def get(self) -> dict[str, Any]:
         """The waiting room: its settings, the line's length and the wait at its end."""
         require_operator()
-        room: WaitingRoom = current_app.extensions["waiting_room"]
+        room = waiting_room()
         figures, settings = room.figures(), room.settings
         return {
             "enabled": settings.enabled,
