@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -241,3 +243,14 @@ def run_housekeeping(settings: RelaySettings) -> None:
             await OutboxRelay(settings, None, db).prune()  # type: ignore[arg-type]  # pruning needs no NATS
 
     run_async(prune)
+
+
+def deadletters_cli(backbone: Backbone, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m workers.deadletters ARGS` against the backbone's database and stream."""
+    return subprocess.run(
+        [sys.executable, "-m", "workers.deadletters", *args],
+        env=backbone.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

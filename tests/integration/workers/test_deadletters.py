@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 
 import sqlalchemy as sa
 
 from tests.integration.workers import backbone as schema
-from tests.integration.workers.support import Backbone, publish_raw, running_consumer, wait_until
+from tests.integration.workers.support import (
+    Backbone,
+    deadletters_cli,
+    publish_raw,
+    running_consumer,
+    wait_until,
+)
 from workers.consumers import was_processed
-
-
-def _cli(backbone: Backbone, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.deadletters", *args],
-        env=backbone.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def _poison(backbone: Backbone, title: str) -> None:
@@ -49,14 +43,14 @@ def test_poison_message_is_dead_lettered_after_max_deliver_then_replayed(
         assert json.loads(letter.payload) == json.loads(event.to_json())
         assert not was_processed(backbone.db, schema.TABLES, event)
 
-        listed = _cli(backbone, "list", schema.SERVICE)
+        listed = deadletters_cli(backbone, "list", schema.SERVICE)
         assert listed.returncode == 0, listed.stderr
         [shown] = [json.loads(line) for line in listed.stdout.splitlines()]
         assert shown["eventId"] == str(event.id) and shown["replayedAt"] is None
 
         with backbone.db.transaction() as session:
             session.execute(sa.delete(schema.faults))
-        replayed = _cli(backbone, "replay", schema.SERVICE, str(letter.id))
+        replayed = deadletters_cli(backbone, "replay", schema.SERVICE, str(letter.id))
         assert replayed.returncode == 0, replayed.stderr
         assert json.loads(replayed.stdout)["msgId"] == f"{event.id}-replay-1"
         wait_until(lambda: backbone.count(schema.replica) == 1)
@@ -74,7 +68,7 @@ def test_a_replay_that_fails_again_opens_a_new_dead_letter(backbone: Backbone) -
         )
         wait_until(lambda: backbone.count(schema.TABLES.dead_letters) == 1)
         [letter] = backbone.rows(schema.TABLES.dead_letters)
-        assert _cli(backbone, "replay", schema.SERVICE, str(letter.id)).returncode == 0
+        assert deadletters_cli(backbone, "replay", schema.SERVICE, str(letter.id)).returncode == 0
         wait_until(lambda: backbone.count(schema.TABLES.dead_letters) == 2)
     open_letters = backbone.rows(
         schema.TABLES.dead_letters, schema.TABLES.dead_letters.c.replayed_at.is_(None)
@@ -93,7 +87,7 @@ def test_a_malformed_message_is_dead_lettered_at_once(backbone: Backbone) -> Non
 
 
 def test_the_cli_refuses_bad_usage_and_unknown_letters(backbone: Backbone) -> None:
-    assert _cli(backbone, "list").returncode == 2
-    assert _cli(backbone, "replay", schema.SERVICE, "abc").returncode == 2
-    missing = _cli(backbone, "replay", schema.SERVICE, "999")
+    assert deadletters_cli(backbone, "list").returncode == 2
+    assert deadletters_cli(backbone, "replay", schema.SERVICE, "abc").returncode == 2
+    missing = deadletters_cli(backbone, "replay", schema.SERVICE, "999")
     assert missing.returncode == 1 and "no dead letter 999" in missing.stderr

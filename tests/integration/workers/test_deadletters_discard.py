@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 
 from common.outbox.dead_letters import DeadLetter, record_dead_letter
 from tests.integration.workers import backbone as schema
-from tests.integration.workers.support import Backbone
-
-
-def _cli(backbone: Backbone, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.deadletters", *args],
-        env=backbone.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.integration.workers.support import Backbone, deadletters_cli
 
 
 def test_the_cli_discards_a_dead_letter_once(backbone: Backbone) -> None:
@@ -30,7 +18,7 @@ def test_the_cli_discards_a_dead_letter_once(backbone: Backbone) -> None:
         DeadLetter(event_id, "tickets.created", "s.t", '{"id": "x"}', "bad", 3),
     )
     [letter] = backbone.rows(schema.TABLES.dead_letters)
-    done = _cli(backbone, "discard", schema.SERVICE, str(letter.id))
+    done = deadletters_cli(backbone, "discard", schema.SERVICE, str(letter.id))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "discarded": letter.id,
@@ -39,6 +27,6 @@ def test_the_cli_discards_a_dead_letter_once(backbone: Backbone) -> None:
         "subject": "s.t",
     }
     assert backbone.count(schema.TABLES.dead_letters) == 0
-    again = _cli(backbone, "discard", schema.SERVICE, str(letter.id))
+    again = deadletters_cli(backbone, "discard", schema.SERVICE, str(letter.id))
     assert again.returncode == 1 and f"no dead letter {letter.id}" in again.stderr
-    assert _cli(backbone, "discard", schema.SERVICE, "x").returncode == 2
+    assert deadletters_cli(backbone, "discard", schema.SERVICE, "x").returncode == 2
